@@ -1,0 +1,5 @@
+#ifndef ACCORD_CRDKAFKA_SHIM_H
+#define ACCORD_CRDKAFKA_SHIM_H
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#endif
