@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `accord` command line.
+@main
+struct AccordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accord",
+        abstract: "Accord: a multi-agency partnership event bus for community justice.",
+        subcommands: [BrokerCommand.self, TopicsCommand.self]
+    )
+}
