@@ -9,6 +9,16 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
     private struct Assignment {
         var generation: UInt64 = 0
         var partitions: [TopicPartition: UInt64] = [:]
+        var starts: [TopicPartition: StartOffset] = [:]
+        var delivered: [TopicPartition: Int64] = [:]
+    }
+
+    /// Where a partition's reading stands, for lag.
+    enum StartingPoint {
+        /// Offset after the last record handed to the caller.
+        case delivered(Int64)
+        /// Nothing handed out yet; reading starts here.
+        case start(StartOffset)
     }
 
     private struct Replay {
@@ -41,21 +51,44 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
         assignment.withLock { Array($0.partitions.keys) }
     }
 
-    /// Records `partitions` as assigned under a new generation and returns it.
-    @discardableResult
-    func assignLocally(_ partitions: [TopicPartition]) -> UInt64 {
+    /// Records `partitions` as assigned under a new generation.
+    func assignLocally(_ partitions: [TopicPartition], startingAt starts: [TopicPartition: StartOffset] = [:]) {
         assignment.withLock { state in
             state.generation += 1
-            for partition in partitions { state.partitions[partition] = state.generation }
-            return state.generation
+            for partition in partitions {
+                state.partitions[partition] = state.generation
+                state.starts[partition] = starts[partition] ?? .committed
+                state.delivered[partition] = nil
+            }
         }
     }
 
     private func revokeLocally(_ partitions: [TopicPartition]) {
         commitGate.withLock { _ in
             assignment.withLock { state in
-                for partition in partitions { state.partitions[partition] = nil }
+                for partition in partitions {
+                    state.partitions[partition] = nil
+                    state.starts[partition] = nil
+                    state.delivered[partition] = nil
+                }
             }
+        }
+    }
+
+    /// Notes that `record` was handed to the caller.
+    func noteDelivered(_ record: ConsumerRecord) {
+        assignment.withLock { state in
+            if state.partitions[record.topicPartition] == record.generation {
+                state.delivered[record.topicPartition] = record.offset + 1
+            }
+        }
+    }
+
+    /// Where reading of `partition` stands.
+    func startingPoint(of partition: TopicPartition) -> StartingPoint? {
+        assignment.withLock { state in
+            if let next = state.delivered[partition] { return .delivered(next) }
+            return state.starts[partition].map { .start($0) }
         }
     }
 

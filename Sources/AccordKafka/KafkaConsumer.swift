@@ -129,8 +129,7 @@ public final class KafkaConsumer: Sendable {
             }
             context.startReplay(targets: targets, alreadyDone: done)
         }
-        let generation = context.assignLocally(Array(partitions.keys))
-        _ = generation
+        context.assignLocally(Array(partitions.keys), startingAt: partitions)
         guard let list = rd_kafka_topic_partition_list_new(Int32(partitions.count)) else {
             throw KafkaError(kind: .subscription, message: "out of memory")
         }
@@ -149,7 +148,7 @@ public final class KafkaConsumer: Sendable {
     ///
     /// Iterate from one task at a time. The sequence ends after ``close()``, or
     /// when a replay started with `assign(_:stopAtEnd:)` has caught up.
-    public var records: Records { Records(buffer: context.buffer) }
+    public var records: Records { Records(context: context) }
 
     /// The partitions currently assigned to this consumer.
     public var assignment: [TopicPartition] { context.currentAssignment().sorted() }
@@ -224,27 +223,35 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// How far behind the end of each assigned partition this consumer is.
+    /// How far behind the end of each assigned partition this consumer is: the high
+    /// watermark against the offset after the last record handed to the caller (or,
+    /// before any, the start offset or the group's committed offset).
     public func lag(timeout: Duration = .seconds(5)) async throws -> [PartitionLag] {
         let pointer = UncheckedPointer(handle.pointer)
         var result: [PartitionLag] = []
         for topicPartition in assignment {
             let (low, high) = try await Self.watermarks(pointer, topicPartition, timeout: timeout)
-            let position = try await Blocking.run { () throws -> Int64 in
-                guard let list = rd_kafka_topic_partition_list_new(1) else {
-                    throw KafkaError(kind: .query, message: "out of memory")
-                }
-                defer { rd_kafka_topic_partition_list_destroy(list) }
-                let element = rd_kafka_topic_partition_list_add(list, topicPartition.topic, topicPartition.partition)
-                _ = rd_kafka_position(pointer.value, list)
-                var offset = element?.pointee.offset ?? Int64(RD_KAFKA_OFFSET_INVALID)
-                if offset < 0 {
+            let position: Int64
+            switch context.startingPoint(of: topicPartition) {
+            case .delivered(let next), .start(.offset(let next)):
+                position = next
+            case .start(.beginning):
+                position = low
+            case .start(.end):
+                position = high
+            case .start(.committed), .none:
+                position = try await Blocking.run { () throws -> Int64 in
+                    guard let list = rd_kafka_topic_partition_list_new(1) else {
+                        throw KafkaError(kind: .query, message: "out of memory")
+                    }
+                    defer { rd_kafka_topic_partition_list_destroy(list) }
+                    let element = rd_kafka_topic_partition_list_add(list, topicPartition.topic, topicPartition.partition)
                     _ = rd_kafka_committed(pointer.value, list, Int32(clamping: timeout.milliseconds))
-                    offset = element?.pointee.offset ?? Int64(RD_KAFKA_OFFSET_INVALID)
+                    let committed = element?.pointee.offset ?? -1
+                    return committed < 0 ? low : committed
                 }
-                return offset < 0 ? low : offset
             }
-            result.append(PartitionLag(topicPartition: topicPartition, highWatermark: high, position: position))
+            result.append(PartitionLag(topicPartition: topicPartition, highWatermark: high, position: max(low, position)))
         }
         return result
     }
@@ -292,18 +299,20 @@ extension KafkaConsumer {
     public struct Records: AsyncSequence, Sendable {
         /// Each element is one consumed record.
         public typealias Element = ConsumerRecord
-        let buffer: RecordBuffer
+        let context: ConsumerContext
 
         /// Creates the iterator.
-        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(context: context) }
 
         /// Iterates consumed records.
         public struct AsyncIterator: AsyncIteratorProtocol {
-            let buffer: RecordBuffer
+            let context: ConsumerContext
 
             /// The next record, or nil when the sequence has ended.
             public mutating func next() async throws -> ConsumerRecord? {
-                try await buffer.next()
+                let record = try await context.buffer.next()
+                if let record { context.noteDelivered(record) }
+                return record
             }
         }
     }

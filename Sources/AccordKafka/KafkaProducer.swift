@@ -83,6 +83,43 @@ public final class KafkaProducer: Sendable {
     /// ``KafkaError`` of kind `.delivery` when the broker did not acknowledge the
     /// record within `message.timeout.ms`, or `.produce` when it cannot be queued.
     public func send(_ record: ProducerRecord) async throws -> RecordMetadata {
+        try await enqueue(record).value()
+    }
+
+    /// Sends `records` in order (so records of one key keep their order on their partition)
+    /// and waits for every delivery report; one result per record, in the same order.
+    ///
+    /// Waits while the local queue is full. A record that cannot be queued fails on its own;
+    /// the others are still sent.
+    public func send(contentsOf records: [ProducerRecord]) async -> [Result<RecordMetadata, KafkaError>] {
+        var pending: [Result<PendingDelivery, KafkaError>] = []
+        pending.reserveCapacity(records.count)
+        for record in records {
+            do {
+                pending.append(.success(try await enqueue(record)))
+            } catch {
+                pending.append(.failure(error as? KafkaError ?? KafkaError(kind: .produce, message: "\(error)")))
+            }
+        }
+        var results: [Result<RecordMetadata, KafkaError>] = []
+        results.reserveCapacity(records.count)
+        for entry in pending {
+            switch entry {
+            case .success(let delivery):
+                do {
+                    results.append(.success(try await delivery.value()))
+                } catch {
+                    results.append(.failure(error as? KafkaError ?? KafkaError(kind: .delivery, message: "\(error)")))
+                }
+            case .failure(let error):
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    /// Queues `record`, waiting for room while the local queue is full.
+    private func enqueue(_ record: ProducerRecord) async throws -> PendingDelivery {
         let delivery = PendingDelivery()
         while true {
             if state.isClosed {
@@ -91,7 +128,7 @@ public final class KafkaProducer: Sendable {
             let opaque = Unmanaged.passRetained(delivery).toOpaque()
             let result = enqueue(record, opaque: opaque)
             if result == RD_KAFKA_RESP_ERR_NO_ERROR {
-                break
+                return delivery
             }
             Unmanaged<PendingDelivery>.fromOpaque(opaque).release()
             if result == RD_KAFKA_RESP_ERR__QUEUE_FULL {
@@ -100,7 +137,6 @@ public final class KafkaProducer: Sendable {
             }
             throw KafkaError(kind: .produce, error: result, context: "topic \(record.topic)")
         }
-        return try await delivery.value()
     }
 
     private func enqueue(_ record: ProducerRecord, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {

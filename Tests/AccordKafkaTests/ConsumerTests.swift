@@ -121,6 +121,12 @@ struct ConsumerTests {
         let lag = try await consumer.lag()
         #expect(lag == [PartitionLag(topicPartition: TopicPartition(topic: "l", partition: 0), highWatermark: 10, position: 4)])
         #expect(lag.first?.lag == 6)
+        var taken = 0
+        for try await _ in consumer.records {
+            taken += 1
+            if taken == 3 { break }
+        }
+        #expect(try await consumer.lag().first?.lag == 3)
         await consumer.close()
     }
 }
