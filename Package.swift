@@ -6,14 +6,23 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "accord", targets: ["accord"]),
+        .executable(name: "probation-service", targets: ["probation-service"]),
+        .executable(name: "interventions-service", targets: ["interventions-service"]),
+        .executable(name: "commissioner-service", targets: ["commissioner-service"]),
+        .executable(name: "projector", targets: ["projector"]),
         .library(name: "AccordKafka", targets: ["AccordKafka"]),
         .library(name: "AccordEvents", targets: ["AccordEvents"]),
+        .library(name: "AccordProjection", targets: ["AccordProjection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // librdkafka (Debian: librdkafka-dev) — the only Kafka client Accord uses.
@@ -33,12 +42,52 @@ let package = Package(
         ),
         // Typed event catalogue and the CloudEvents 1.0 Kafka binary binding. Pure: no I/O.
         .target(name: "AccordEvents"),
-        // The `accord` command line: broker (and later demo, publish, audit).
+        // Events on Kafka: publishing typed events to their owner's topic, decoding consumed records.
+        .target(name: "AccordBus", dependencies: ["AccordKafka", "AccordEvents"]),
+        // A seeded, realistic partnership caseload played as agency submissions. Pure: no I/O, no clock.
+        .target(name: "AccordSimulation", dependencies: ["AccordEvents"]),
+        // The accountability view: a pure, deterministic projection of events. No I/O, no clock.
+        .target(name: "AccordProjection", dependencies: ["AccordEvents"]),
+        // The projector's SQLite store (GRDB, WAL): journal, view tables and offsets, one transaction per batch.
+        .target(
+            name: "AccordStore",
+            dependencies: ["AccordProjection", "AccordEvents", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Runtime shared by the agency services: HTTP intake, publishing, reactors, health and metrics.
+        .target(
+            name: "AccordService",
+            dependencies: [
+                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "probation-service", dependencies: ["AccordService"]),
+        .executableTarget(name: "interventions-service", dependencies: ["AccordService"]),
+        .executableTarget(name: "commissioner-service", dependencies: ["AccordService", "AccordProjection"]),
+        // The projector: consumes every agency topic, dead-letters bad records, applies the
+        // projection into the store and serves the query API.
+        .target(
+            name: "AccordProjector",
+            dependencies: [
+                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordStore", "AccordService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/openapi.json")]
+        ),
+        .executableTarget(name: "projector", dependencies: ["AccordProjector"]),
+        // The `accord` command line: broker, topics, publish, demo.
         .executableTarget(
             name: "accord",
             dependencies: [
-                "AccordKafka",
-                "AccordEvents",
+                "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -46,6 +95,24 @@ let package = Package(
         ),
         .testTarget(name: "AccordEventsTests", dependencies: ["AccordEvents"]),
         .testTarget(name: "AccordKafkaTests", dependencies: ["AccordKafka"]),
-        .testTarget(name: "AccordIntegrationTests", dependencies: ["AccordKafka", "AccordEvents"]),
+        .testTarget(name: "AccordIntegrationTests", dependencies: ["AccordKafka", "AccordEvents", "AccordBus"]),
+        .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents"]),
+        .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents"]),
+        .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordProjection", "AccordEvents"]),
+        .testTarget(
+            name: "AccordServiceTests",
+            dependencies: [
+                "AccordService", "AccordBus", "AccordKafka", "AccordEvents",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "AccordProjectorTests",
+            dependencies: [
+                "AccordProjector", "AccordStore", "AccordProjection", "AccordBus", "AccordKafka", "AccordEvents",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "AccordEndToEndTests", dependencies: ["AccordEvents", "AccordKafka", "AccordBus"]),
     ]
 )

@@ -1,22 +1,15 @@
+import AccordBus
 import AccordEvents
 import AccordKafka
 
-/// Maps between the CloudEvents binary message and Kafka records (what the agency
-/// services and projector will do; kept here until they exist).
+/// Helpers for putting typed events on the embedded broker and reading them back.
 enum EventWire {
-    static let codec = EventCodec()
-
     static func record(for event: AccordEvent) throws -> ProducerRecord {
-        let message = try codec.encodeBinary(event)
-        return ProducerRecord(topic: event.kind.topic.name, key: message.key, value: message.value,
-                              headers: message.headers.map { KafkaHeader(key: $0.name, value: $0.value) })
+        try ProducerRecord(event: event)
     }
 
     static func event(from record: ConsumerRecord) throws -> AccordEvent {
-        let message = BinaryMessage(key: record.key,
-                                    headers: record.headers.map { MessageHeader(name: $0.key, value: $0.value ?? []) },
-                                    value: record.value)
-        return try codec.decodeBinary(message, topic: record.topic)
+        try record.decodeEvent()
     }
 
     /// Every agency topic (not the dead-letter topic).
