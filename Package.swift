@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "AccordEvents"),
         // Events on Kafka: publishing typed events to their owner's topic, decoding consumed records.
         .target(name: "AccordBus", dependencies: ["AccordKafka", "AccordEvents"]),
+        // Starting, watching and stopping Accord's processes (demo, end-to-end tests).
+        .target(name: "AccordProcesses"),
         // A seeded, realistic partnership caseload played as agency submissions. Pure: no I/O, no clock.
         .target(name: "AccordSimulation", dependencies: ["AccordEvents"]),
         // The accountability view: a pure, deterministic projection of events. No I/O, no clock.
@@ -76,21 +78,31 @@ let package = Package(
             dependencies: [
                 "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordStore", "AccordService",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/openapi.json")]
         ),
-        .executableTarget(name: "projector", dependencies: ["AccordProjector"]),
+        .executableTarget(
+            name: "projector",
+            dependencies: [
+                "AccordProjector", "AccordProjection", "AccordService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The `accord` command line: broker, topics, publish, demo.
         .executableTarget(
             name: "accord",
             dependencies: [
-                "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation",
+                "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation", "AccordProcesses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "AccordEventsTests", dependencies: ["AccordEvents"]),
@@ -113,6 +125,9 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "AccordEndToEndTests", dependencies: ["AccordEvents", "AccordKafka", "AccordBus"]),
+        .testTarget(
+            name: "AccordEndToEndTests",
+            dependencies: ["AccordEvents", "AccordKafka", "AccordBus", "AccordProcesses", "AccordProjection", "AccordSimulation"]
+        ),
     ]
 )

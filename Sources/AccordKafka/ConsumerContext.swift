@@ -30,13 +30,16 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
     /// Held while committing, and while revoking, so a commit never races a partition moving away.
     let commitGate = Mutex(())
     private let handler: KafkaConsumer.RebalanceHandler?
+    private let startOffsets: KafkaConsumer.StartOffsetProvider?
     private let assignment = Mutex(Assignment())
     private let replay = Mutex<Replay?>(nil)
     private let closed = Atomic<Bool>(false)
 
-    init(logger: Logger, capacity: Int, handler: KafkaConsumer.RebalanceHandler?) {
+    init(logger: Logger, capacity: Int, handler: KafkaConsumer.RebalanceHandler?,
+         startOffsets: KafkaConsumer.StartOffsetProvider? = nil) {
         self.buffer = RecordBuffer(capacity: capacity)
         self.handler = handler
+        self.startOffsets = startOffsets
         super.init(logger: logger)
     }
 
@@ -197,7 +200,8 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             logger.info("partitions assigned", metadata: ["partitions": "\(list.map(\.description))"])
             runHandler(.assigned(list))
-            assignLocally(list)
+            let starts = chooseStartOffsets(list, in: partitions)
+            assignLocally(list, startingAt: starts)
             if cooperative {
                 if let failure = rd_kafka_incremental_assign(handle, partitions) { rd_kafka_error_destroy(failure) }
             } else {
@@ -222,6 +226,29 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
             revokeLocally(currentAssignment())
             _ = rd_kafka_assign(handle, nil)
         }
+    }
+
+    /// Asks the start-offset provider where `list` should start and writes it into `native`.
+    private func chooseStartOffsets(_ list: [TopicPartition],
+                                    in native: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [TopicPartition: StartOffset] {
+        guard let startOffsets, let native else { return [:] }
+        let done = DispatchSemaphore(value: 0)
+        let chosen = Mutex<[TopicPartition: StartOffset]>([:])
+        Task {
+            let result = await startOffsets(list)
+            chosen.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        let starts = chosen.withLock { $0 }
+        for index in 0..<Int(native.pointee.cnt) {
+            let element = native.pointee.elems[index]
+            guard let topic = element.topic else { continue }
+            if let start = starts[TopicPartition(topic: String(cString: topic), partition: element.partition)] {
+                native.pointee.elems[index].offset = start.nativeOffset
+            }
+        }
+        return starts
     }
 
     private func runHandler(_ event: KafkaConsumer.RebalanceEvent) {

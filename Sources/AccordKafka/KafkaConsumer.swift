@@ -68,14 +68,21 @@ public final class KafkaConsumer: Sendable {
     /// revoked partitions stop being delivered; the rebalance waits for it to return.
     public typealias RebalanceHandler = @Sendable (RebalanceEvent) async -> Void
 
+    /// Chooses where newly assigned partitions start reading (for example from offsets
+    /// kept in the caller's own store); partitions it leaves out start at the group's
+    /// committed offset.
+    public typealias StartOffsetProvider = @Sendable ([TopicPartition]) async -> [TopicPartition: StartOffset]
+
     private let handle: ClientHandle
     private let context: ConsumerContext
     private let pollThread: PollThread
 
     /// Creates a consumer and starts its poll thread.
     public init(configuration: Configuration, rebalanceHandler: RebalanceHandler? = nil,
+                startOffsets: StartOffsetProvider? = nil,
                 logger: Logger = Logger(label: "accord.kafka.consumer")) throws {
-        let context = ConsumerContext(logger: logger, capacity: configuration.bufferCapacity, handler: rebalanceHandler)
+        let context = ConsumerContext(logger: logger, capacity: configuration.bufferCapacity, handler: rebalanceHandler,
+                                      startOffsets: startOffsets)
         let handle = try ClientHandle(type: RD_KAFKA_CONSUMER, config: configuration.kafkaConfig, context: context) { conf in
             rd_kafka_conf_set_rebalance_cb(conf) { handle, error, partitions, opaque in
                 guard let handle, let opaque else { return }
@@ -149,6 +156,15 @@ public final class KafkaConsumer: Sendable {
     /// Iterate from one task at a time. The sequence ends after ``close()``, or
     /// when a replay started with `assign(_:stopAtEnd:)` has caught up.
     public var records: Records { Records(context: context) }
+
+    /// Waits for at least one record, then returns it with up to `maxRecords - 1` more that
+    /// are already buffered, without waiting for them; empty once the sequence has ended.
+    /// Use either this or ``records``, from one task at a time.
+    public func nextBatch(maxRecords: Int) async throws -> [ConsumerRecord] {
+        let batch = try await context.buffer.nextBatch(max: max(1, maxRecords))
+        for record in batch { context.noteDelivered(record) }
+        return batch
+    }
 
     /// The partitions currently assigned to this consumer.
     public var assignment: [TopicPartition] { context.currentAssignment().sorted() }

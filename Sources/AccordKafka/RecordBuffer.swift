@@ -64,6 +64,24 @@ final class RecordBuffer: @unchecked Sendable {
         return ending != nil
     }
 
+    /// Waits for at least one record, then returns it with up to `max - 1` more that are
+    /// already buffered (never waiting for more); empty once finished and drained.
+    func nextBatch(max: Int) async throws -> [ConsumerRecord] {
+        guard let first = try await next() else { return [] }
+        return drain(after: first, max: max)
+    }
+
+    private func drain(after first: ConsumerRecord, max: Int) -> [ConsumerRecord] {
+        var batch = [first]
+        condition.lock()
+        while batch.count < max, let record = records.popFirst() {
+            batch.append(record)
+        }
+        condition.broadcast()
+        condition.unlock()
+        return batch
+    }
+
     /// The next record, or nil once finished and drained.
     func next() async throws -> ConsumerRecord? {
         try await withTaskCancellationHandler {

@@ -168,3 +168,15 @@ public final class ProjectorStore: Sendable {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM case_view") ?? 0 }
     }
 }
+
+extension ProjectorStore {
+    /// `commit(_:)` on a writer thread, without blocking the caller's executor.
+    @discardableResult
+    public func commitAsync(_ batch: StoreBatch) async throws -> [JournalEntry] {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try self.commit(batch) })
+            }
+        }
+    }
+}

@@ -1,1 +1,3 @@
-print("not yet")
+import AccordService
+
+await ProbationServiceCommand.start()

@@ -1,0 +1,103 @@
+import Foundation
+
+/// A failure starting or talking to a child process, with what went wrong.
+public struct ChildProcessError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public let description: String
+
+    /// Creates an error.
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// One of Accord's executables running as a child process, its stderr going to a log file.
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked: Process is thread-safe for the calls made here (isRunning, terminate,
+    // waitUntilExit, processIdentifier); the other properties are immutable.
+
+    /// Short name used in messages and as the log file name.
+    public let name: String
+    /// The log file holding the process's stderr.
+    public let logFile: URL
+    private let process: Process
+    private let output: Pipe
+
+    /// Starts `executable` (a path) with `arguments`; stderr goes to `logFile`, stdout to a pipe.
+    public init(name: String, executable: URL, arguments: [String], logFile: URL,
+                environment: [String: String]? = nil) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw ChildProcessError("\(executable.path) is not an executable; build it first (swift build)")
+        }
+        self.name = name
+        self.logFile = logFile
+        try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Whether the process is still running.
+    public var isRunning: Bool { process.isRunning }
+
+    /// The process id.
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// The exit status once the process has exited.
+    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+
+    /// Reads the first line the process prints on stdout (blocking; call from a thread that may block).
+    public func readFirstLine() throws -> String {
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty {
+                throw ChildProcessError("\(name) exited before printing a line; see \(logFile.path):\n\(logTail())")
+            }
+            if byte == Data("\n".utf8) { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits up to `grace`; kills it (SIGKILL) after that.
+    /// Returns the exit status.
+    @discardableResult
+    public func stop(grace: Duration = .seconds(10)) async -> Int32 {
+        if process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning { kill() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would, and waits for it to exit.
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// The last lines of the process's log.
+    public func logTail(lines: Int = 20) -> String {
+        let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+
+/// Shared behaviour of the three service commands.
+protocol AgencyServiceCommand: AsyncParsableCommand {
+    static var profile: AgencyProfile { get }
+    var options: ServiceOptions { get }
+}
+
+extension AgencyServiceCommand {
+    static func makeConfiguration(abstract: String) -> CommandConfiguration {
+        CommandConfiguration(
+            commandName: profile.serviceName, abstract: abstract,
+            discussion: """
+            HTTP API: POST /v1/events (the agency's own event types: application/json or \
+            application/cloudevents+json, one object or an array; or CloudEvents binary mode with ce-type), \
+            GET /v1/events/{id}, GET /health, GET /metrics, and the agency's reaction view.
+            Environment: ACCORD_BOOTSTRAP_SERVERS, ACCORD_AGENCY_ID, ACCORD_HTTP_PORT, ACCORD_LOG_LEVEL.
+            """)
+    }
+
+    func runService() async throws {
+        let configuration = try options.configuration(for: Self.profile, environment: ProcessInfo.processInfo.environment)
+        try await AgencyServiceRunner.run(configuration)
+    }
+}
+
+/// `probation-service`: publishes probation events; worklist of non-compliance awaiting enforcement decisions.
+public struct ProbationServiceCommand: AgencyServiceCommand {
+    /// The command's configuration.
+    public static let configuration = makeConfiguration(
+        abstract: "The probation agency service: publishes case events and lists curfew violations and unacceptable absences awaiting an enforcement decision (GET /v1/worklist).")
+    static var profile: AgencyProfile { .probation }
+
+    /// The options.
+    @OptionGroup public var options: ServiceOptions
+
+    /// Creates the command.
+    public init() {}
+
+    /// Runs the service until SIGINT or SIGTERM.
+    public func run() async throws { try await runService() }
+
+    /// Parses the process arguments and runs the command (the executable's whole `main`).
+    public static func start() async { await main() }
+}
+
+/// `interventions-service`: publishes provider events; worklist of referrals awaiting an answer.
+public struct InterventionsServiceCommand: AgencyServiceCommand {
+    /// The command's configuration.
+    public static let configuration = makeConfiguration(
+        abstract: "The intervention provider service: publishes delivery events and lists referrals awaiting acceptance or decline (GET /v1/worklist).")
+    static var profile: AgencyProfile { .interventions }
+
+    /// The options.
+    @OptionGroup public var options: ServiceOptions
+
+    /// Creates the command.
+    public init() {}
+
+    /// Runs the service until SIGINT or SIGTERM.
+    public func run() async throws { try await runService() }
+
+    /// Parses the process arguments and runs the command (the executable's whole `main`).
+    public static func start() async { await main() }
+}
+
+/// `commissioner-service`: publishes commissioning and police outcome events; contract alerts.
+public struct CommissionerServiceCommand: AgencyServiceCommand {
+    /// The command's configuration.
+    public static let configuration = makeConfiguration(
+        abstract: "The commissioner service: publishes commissioning and police outcome events and lists its contracts below their service levels (GET /v1/alerts).")
+    static var profile: AgencyProfile { .commissioner }
+
+    /// The options.
+    @OptionGroup public var options: ServiceOptions
+
+    /// Creates the command.
+    public init() {}
+
+    /// Runs the service until SIGINT or SIGTERM.
+    public func run() async throws { try await runService() }
+
+    /// Parses the process arguments and runs the command (the executable's whole `main`).
+    public static func start() async { await main() }
+}

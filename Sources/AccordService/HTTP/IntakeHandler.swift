@@ -1,0 +1,133 @@
+import AccordEvents
+import Hummingbird
+import Logging
+
+/// How a request carries its events.
+private enum IntakeMode {
+    /// Structured JSON: one event object or an array (batch).
+    case json(batchOnly: Bool)
+    /// CloudEvents HTTP binary mode: attributes in `ce-*` headers, data in the body.
+    case binary
+}
+
+/// `POST /v1/events`: reads, validates and publishes submissions, answering only after Kafka
+/// acknowledged every event.
+struct IntakeHandler: Sendable {
+    let validator: IntakeValidator
+    let intake: EventIntake
+    let metrics: ServiceMetrics
+    let maxBodyBytes: Int
+
+    /// Accepted responses: 202 with one acknowledgement per submitted event, in request order.
+    struct Accepted: Encodable {
+        var accepted: [Acknowledgement]
+    }
+
+    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+        let contentType = request.headers[.contentType]
+        let essence = contentType.map(MediaTypes.essence) ?? ""
+        let binaryType = Self.header(request, "ce-type")
+        let mode: IntakeMode
+        if essence == MediaTypes.cloudEvent {
+            mode = .json(batchOnly: false)
+        } else if essence == MediaTypes.cloudEventsBatch {
+            mode = .json(batchOnly: true)
+        } else if binaryType != nil {
+            guard essence.isEmpty || MediaTypes.isJSON(essence) else {
+                return reject(.unsupportedMediaType("binary-mode data must be application/json, not \(essence)"))
+            }
+            mode = .binary
+        } else if MediaTypes.isJSON(essence) {
+            mode = .json(batchOnly: false)
+        } else {
+            let what = contentType == nil ? "a request without Content-Type" : "Content-Type \(essence)"
+            return reject(.unsupportedMediaType(
+                "\(what) is not accepted; send application/json, application/cloudevents+json, application/cloudevents-batch+json, or CloudEvents binary mode (ce-type header with a JSON body)"))
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            return reject(.tooLarge("the body is \(length) bytes; the limit is \(maxBodyBytes)", []))
+        }
+        let body: [UInt8]
+        do {
+            let buffer = try await request.body.collect(upTo: maxBodyBytes)
+            body = Array(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            return reject(.tooLarge("the body is larger than the limit of \(maxBodyBytes) bytes", []))
+        }
+        let submissions: [Submission]
+        do throws(IntakeFailure) {
+            let raw: [RawSubmission]
+            switch mode {
+            case .json(let batchOnly):
+                raw = try SubmissionReader.readJSON(body, batchOnly: batchOnly)
+            case .binary:
+                raw = [SubmissionReader.readBinary(header: { Self.header(request, $0) }, body: body)]
+            }
+            submissions = try validator.validate(raw)
+        } catch {
+            return reject(error)
+        }
+        return respond(to: await intake.publish(submissions), count: submissions.count)
+    }
+
+    private func respond(to outcome: PublishOutcome, count: Int) -> Response {
+        switch outcome {
+        case .accepted(let acknowledgements):
+            metrics.accepted(acknowledgements.count)
+            return Responses.json(Accepted(accepted: acknowledgements), status: .accepted)
+        case .conflict(let errors):
+            metrics.rejected("id-conflict", count: errors.count)
+            return Responses.problem(Problem(slug: "id-conflict", title: "Event id already used", status: 409,
+                                             detail: errors.first.map { "\($0.field): \($0.message)" } ?? "id conflict",
+                                             errors: errors))
+        case .unavailable(let reason):
+            metrics.rejected("not-ready", count: count)
+            return Responses.problem(Problem(slug: "starting", title: "Service not ready", status: 503, detail: reason))
+        case .failed(let acknowledged, let unacknowledged):
+            metrics.rejected("kafka-unavailable", count: unacknowledged.count)
+            let ids = unacknowledged.map(\.id).joined(separator: ", ")
+            var problem = Problem(
+                slug: "publication-failed", title: "Kafka did not acknowledge every event", status: 503,
+                detail: "\(acknowledged.count) of \(count) events are published; \(unacknowledged.count) were not acknowledged and may or may not have been published (\(ids)). Retry the request with the same ids: published events are answered without being published again.")
+            problem.acknowledged = acknowledged
+            problem.unacknowledged = unacknowledged
+            return Responses.problem(problem)
+        }
+    }
+
+    private func reject(_ failure: IntakeFailure) -> Response {
+        switch failure {
+        case .malformed(let error):
+            metrics.rejected("malformed-json")
+            var problem = Problem(slug: "malformed-json", title: "Malformed JSON", status: 400,
+                                  detail: "the body is not well-formed JSON: \(error)")
+            problem.line = error.line
+            problem.column = error.column
+            return Responses.problem(problem)
+        case .unsupportedMediaType(let detail):
+            metrics.rejected("unsupported-media-type")
+            return Responses.problem(Problem(slug: "unsupported-media-type", title: "Unsupported media type",
+                                             status: 415, detail: detail))
+        case .tooLarge(let detail, let errors):
+            metrics.rejected("too-large")
+            return Responses.problem(Problem(slug: "payload-too-large", title: "Content too large", status: 413,
+                                             detail: detail, errors: errors.isEmpty ? nil : errors))
+        case .invalid(let errors):
+            for (reason, items) in Dictionary(grouping: errors, by: \.reason) {
+                metrics.rejected(reason, count: items.count)
+            }
+            let items = Set(errors.map(\.index)).count
+            let first = errors.first.map { "\($0.field): \($0.message)" } ?? ""
+            let detail = errors.count == 1
+                ? "\(first); nothing was published"
+                : "\(errors.count) problems in \(items) event(s), first \(first); nothing was published"
+            return Responses.problem(Problem(slug: "invalid-events", title: "Invalid events", status: 422,
+                                             detail: detail, errors: errors))
+        }
+    }
+
+    /// A request header's value by case-insensitive name.
+    static func header(_ request: Request, _ name: String) -> String? {
+        request.headers.first { $0.name.canonicalName == name }?.value
+    }
+}

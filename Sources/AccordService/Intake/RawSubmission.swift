@@ -1,0 +1,49 @@
+/// A text value read from a request, with the names that locate it for the client.
+struct Located: Sendable {
+    /// The value.
+    var value: String
+    /// The field name used in errors, e.g. `time` or `ce-time`.
+    var field: String
+    /// The RFC 6901 pointer into the request body ("" for a header).
+    var pointer: String
+}
+
+/// One submission as read from JSON or from CloudEvents HTTP headers, before validation.
+struct RawSubmission: Sendable {
+    /// Position in the request.
+    var index: Int
+    /// The requested type (full CloudEvents type or short name).
+    var type: Located?
+    /// The raw JSON bytes of `data`.
+    var data: [UInt8]?
+    /// Pointer into the body for a codec field such as `data.hours`.
+    var dataPointer: @Sendable (String) -> String
+    /// Field name for the whole `data` when it is absent.
+    var dataField: Located
+    /// Optional attributes.
+    var id: Located?
+    var time: Located?
+    var causationId: Located?
+    var correlationId: Located?
+    var source: Located?
+    var specVersion: Located?
+    var subject: Located?
+    var dataSchema: Located?
+    var dataContentType: Located?
+    /// Set when the client supplied a `sequence` (which the service assigns itself).
+    var sequence: Located?
+    /// Structural problems already found while reading the item.
+    var errors: [IntakeItemError] = []
+
+    init(index: Int, dataField: Located, dataPointer: @escaping @Sendable (String) -> String) {
+        self.index = index
+        self.dataField = dataField
+        self.dataPointer = dataPointer
+    }
+
+    /// Records a problem with one located value.
+    mutating func fail(_ located: Located, _ message: String, reason: String) {
+        errors.append(IntakeItemError(index: index, pointer: located.pointer, field: located.field,
+                                      message: message, reason: reason))
+    }
+}

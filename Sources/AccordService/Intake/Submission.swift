@@ -1,0 +1,69 @@
+import AccordEvents
+import Foundation
+
+/// One event a client asked this service to publish, validated and complete except for what
+/// the service assigns at publication: `source` (always), `sequence` (always), and `id` and
+/// `time` when the client left them out.
+public struct Submission: Sendable, Hashable {
+    /// Position in the request (0 for a single event).
+    public var index: Int
+    /// The validated payload (its kind is the event type).
+    public var payload: EventPayload
+    /// The client's idempotency key, if it gave one.
+    public var id: UUID?
+    /// When it happened, if the client said so.
+    public var time: Timestamp?
+    /// The `causationid` extension, if given.
+    public var causationId: String?
+    /// The `correlationid` extension, if given.
+    public var correlationId: String?
+
+    /// Creates a submission.
+    public init(index: Int, payload: EventPayload, id: UUID? = nil, time: Timestamp? = nil,
+                causationId: String? = nil, correlationId: String? = nil) {
+        self.index = index
+        self.payload = payload
+        self.id = id
+        self.time = time
+        self.causationId = causationId
+        self.correlationId = correlationId
+    }
+
+    /// The event type.
+    public var kind: EventKind { payload.kind }
+}
+
+/// What is wrong with one item of a submission, located for the client.
+public struct IntakeItemError: Error, Sendable, Hashable, Codable {
+    /// Position of the item in the request (0 for a single event).
+    public var index: Int
+    /// RFC 6901 JSON Pointer into the request body, e.g. `/0/data/hours` (binary mode: into the data).
+    public var pointer: String
+    /// The field as the codec names it, e.g. `data.hours`, `type`, `ce-time`.
+    public var field: String
+    /// What is wrong.
+    public var message: String
+    /// Machine-readable class of the rejection (an `EventError.Reason` value or an intake reason).
+    public var reason: String
+
+    /// Creates an item error.
+    public init(index: Int, pointer: String, field: String, message: String, reason: String) {
+        self.index = index
+        self.pointer = pointer
+        self.field = field
+        self.message = message
+        self.reason = reason
+    }
+}
+
+/// Why a whole request was refused before anything was published.
+public enum IntakeFailure: Error, Sendable {
+    /// The body is not well-formed JSON (400).
+    case malformed(JSONSyntaxError)
+    /// The content type is not one the intake accepts (415).
+    case unsupportedMediaType(String)
+    /// The body or one event's data is larger than allowed (413).
+    case tooLarge(String, [IntakeItemError])
+    /// One or more items are invalid (422); nothing was published.
+    case invalid([IntakeItemError])
+}

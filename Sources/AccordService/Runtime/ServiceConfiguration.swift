@@ -1,0 +1,73 @@
+import AccordEvents
+import Logging
+
+/// Everything an agency service needs to run.
+public struct ServiceConfiguration: Sendable {
+    /// Which service this is.
+    public var profile: AgencyProfile
+    /// The agency's id within its kind (`source` is `urn:accord:<kind>:<agencyId>`).
+    public var agencyId: String
+    /// Kafka bootstrap servers.
+    public var bootstrapServers: String
+    /// HTTP bind host.
+    public var host: String
+    /// HTTP port (0 picks a free one).
+    public var port: Int
+    /// Log level of the service's loggers.
+    public var logLevel: Logger.Level
+    /// Partitions of each own topic; nil probes partitions 0, 1, 2, … until one does not exist.
+    public var partitions: Int32?
+    /// Consumer group of the reaction consumer; nil means `accord-<kind>-<agencyId>`.
+    public var consumerGroup: String?
+    /// librdkafka properties applied to every client (security settings, for example).
+    public var kafkaProperties: [String: String]
+    /// Extra properties for the reaction consumer (group timings such as `session.timeout.ms`).
+    public var consumerProperties: [String: String]
+    /// Largest request body accepted.
+    public var maxBodyBytes: Int
+    /// Largest `data` of one event (the codec's limit).
+    public var maxPayloadBytes: Int
+    /// How long the producer tries to deliver an event before the intake answers 503.
+    public var deliveryTimeout: Duration
+    /// How long shutdown waits for in-flight events.
+    public var shutdownTimeout: Duration
+    /// How often the reaction lag gauge is refreshed.
+    public var lagInterval: Duration
+    /// Wait between attempts when the broker cannot be reached at startup.
+    public var retryDelay: Duration
+    /// Timeout of one partition probe or watermark query.
+    public var queryTimeout: Duration
+
+    /// Creates a configuration with the profile's defaults.
+    public init(profile: AgencyProfile, bootstrapServers: String, agencyId: String? = nil,
+                host: String = "127.0.0.1", port: Int? = nil, logLevel: Logger.Level = .notice,
+                partitions: Int32? = nil, consumerGroup: String? = nil,
+                kafkaProperties: [String: String] = [:], consumerProperties: [String: String] = [:],
+                maxBodyBytes: Int = 5 * 1024 * 1024, maxPayloadBytes: Int = EventCodec.defaultMaxPayloadBytes,
+                deliveryTimeout: Duration = .seconds(30), shutdownTimeout: Duration = .seconds(10),
+                lagInterval: Duration = .seconds(5), retryDelay: Duration = .seconds(2),
+                queryTimeout: Duration = .seconds(5)) {
+        self.profile = profile
+        self.agencyId = agencyId ?? profile.defaultAgencyId
+        self.bootstrapServers = bootstrapServers
+        self.host = host
+        self.port = port ?? profile.defaultPort
+        self.logLevel = logLevel
+        self.partitions = partitions
+        self.consumerGroup = consumerGroup
+        self.kafkaProperties = kafkaProperties
+        self.consumerProperties = consumerProperties
+        self.maxBodyBytes = maxBodyBytes
+        self.maxPayloadBytes = maxPayloadBytes
+        self.deliveryTimeout = deliveryTimeout
+        self.shutdownTimeout = shutdownTimeout
+        self.lagInterval = lagInterval
+        self.retryDelay = retryDelay
+        self.queryTimeout = queryTimeout
+    }
+
+    /// The reaction consumer's group id.
+    public var resolvedConsumerGroup: String {
+        consumerGroup ?? "accord-\(profile.kind.rawValue)-\(agencyId)"
+    }
+}

@@ -1,0 +1,136 @@
+import AccordEvents
+import AccordProcesses
+import AccordSimulation
+import ArgumentParser
+import Foundation
+import ServiceLifecycle
+import Synchronization
+
+/// `accord demo`: the whole partnership on one machine, as separate processes.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole Accord loop on this machine: broker, agency services, projector and a simulated caseload.",
+        discussion: """
+        Starts the embedded Kafka broker, one service per simulated agency (probation offices, \
+        intervention providers, commissioners), and the projector with its query API, each as its own \
+        process. Then plays a seeded caseload through the services' HTTP intake, waits until the \
+        projector has caught up, and prints the URLs to query. Ctrl-C stops everything.
+        """)
+
+    @Option(help: "Number of cases to simulate.")
+    var cases: Int = 2_000
+
+    @Option(help: "Seed of the simulation (same seed, same caseload).")
+    var seed: UInt64 = 2025
+
+    @Option(help: "Simulated days per real second; 0 plays the caseload as fast as the services take it.")
+    var speed: Double = 0
+
+    @Option(help: "First day of the simulated year (YYYY-MM-DD); default: a year before today.")
+    var start: String?
+
+    @Option(help: "Port of the projector's query API; agency services take the following ports.")
+    var port: Int = 8080
+
+    @Option(help: "Partitions per topic on the embedded broker.")
+    var partitions: Int = 6
+
+    @Option(help: "Folder for the projector's store and every process's log (recreated on start).")
+    var dataDir: String = ".accord-demo"
+
+    @Flag(help: "Stop everything once the caseload is in and the view has caught up (for scripts).")
+    var exitWhenDone = false
+
+    func validate() throws {
+        guard cases >= 1 else { throw ValidationError("--cases must be at least 1, got \(cases)") }
+        guard speed >= 0 else { throw ValidationError("--speed must be 0 or more, got \(speed)") }
+        guard (1...65_000).contains(port) else { throw ValidationError("--port must be a TCP port, got \(port)") }
+        if let start, CalendarDate(text: start) == nil {
+            throw ValidationError("--start must be a date like 2025-04-01, got '\(start)'")
+        }
+    }
+
+    func run() async throws {
+        let startDate = start.flatMap(CalendarDate.init(text:)) ?? Self.aYearAgo()
+        let simulation = try Simulation(config: SimulationConfig(cases: cases, seed: seed, start: startDate))
+        let plan = simulation.run()
+        let data = URL(fileURLWithPath: dataDir, isDirectory: true)
+        try? FileManager.default.removeItem(at: data)
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let stack = DemoStack(binaries: Self.binaries, data: data, projectorPort: port, partitions: partitions)
+        say("Starting the embedded broker, \(stack.agencies(for: simulation.config).count) agency services and the projector (logs in \(data.path)/logs)…")
+        do {
+            try await stack.start(config: simulation.config)
+            say("All services are up. Playing \(plan.submissions.count) submissions about \(cases) cases from \(simulation.config.startTime) to \(simulation.config.endTime)…")
+            let report = try await stack.play(plan.submissions, speed: speed, startTime: simulation.config.startTime)
+            say("Published \(report.accepted) events\(report.rejected.isEmpty ? "" : ", \(report.rejected.count) rejected"). Waiting for the projector to catch up…")
+            try await stack.waitUntilCaughtUp()
+            printSummary(stack: stack, plan: plan, config: simulation.config)
+            if !exitWhenDone {
+                say("Press Ctrl-C to stop.")
+                try await stack.waitForSignalOrExit()
+            }
+        } catch {
+            say("accord demo: \(error)")
+            await stack.stopAll()
+            throw ExitCode(1)
+        }
+        await stack.stopAll()
+        say("Stopped.")
+    }
+
+    private func printSummary(stack: DemoStack, plan: SimulationPlan, config: SimulationConfig) {
+        let api = "http://127.0.0.1:\(port)"
+        let firstCase = plan.submissions.first { $0.type == .caseOpened }?.subject ?? "X000001"
+        let contract = plan.submissions.first { $0.type == .contractAwarded }?.subject ?? "CT-0001"
+        let area = config.probationOffices.first?.areas.first ?? "london-north"
+        var lines = [
+            "",
+            "Accord is running. The shared accountability view (query API, asOf defaults to now):",
+            "  open flags            \(api)/v1/flags?open=true",
+            "  one case              \(api)/v1/cases/\(firstCase)",
+            "  its timeline          \(api)/v1/cases/\(firstCase)/timeline",
+            "  contract performance  \(api)/v1/contracts/\(contract)/performance",
+            "  area summary          \(api)/v1/areas/\(area)/summary",
+            "  as at mid-year        \(api)/v1/flags?open=true&asOf=\(config.startTime.adding(seconds: 182 * 86_400) ?? config.startTime)",
+            "  OpenAPI document      \(api)/openapi.json",
+            "  readiness, metrics    \(api)/ready  \(api)/metrics",
+            "Agency services (HTTP intake POST /v1/events; reactions):",
+        ]
+        for agency in stack.agencyEndpoints {
+            let reaction = switch agency.kind {
+            case .probation: "/v1/worklist  (enforcement decisions due)"
+            case .interventions: "/v1/worklist  (referrals to answer)"
+            case .commissioner: "/v1/alerts    (contracts below service levels)"
+            }
+            lines.append("  \(agency.name.padding(toLength: 32, withPad: " ", startingAt: 0)) http://127.0.0.1:\(agency.port)\(reaction)")
+        }
+        lines.append("")
+        FileHandle.standardOutput.write(Data(lines.joined(separator: "\n").utf8 + Data("\n".utf8)))
+    }
+
+    private func say(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// The folder of this executable, where `swift build` also puts the services and the projector.
+    static var binaries: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    /// The date a year before today (UTC): the default start, so "now" is just after the simulated year.
+    static func aYearAgo() -> CalendarDate {
+        let days = Int(Date().timeIntervalSince1970 / 86_400)
+        return CalendarDate(daysSinceEpoch: days - 366) ?? SimulationConfig.defaultStart
+    }
+}
+
+extension CalendarDate {
+    /// Parses `YYYY-MM-DD`.
+    init?(text: String) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) else { return nil }
+        self.init(year: year, month: month, day: day)
+    }
+}

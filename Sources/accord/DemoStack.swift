@@ -1,0 +1,206 @@
+import AccordEvents
+import AccordProcesses
+import AccordSimulation
+import Foundation
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+
+/// The processes of `accord demo`: broker, one service per simulated agency, projector.
+final class DemoStack: @unchecked Sendable {
+    // @unchecked: the process list is written while starting, by the command's task only,
+    // and read afterwards.
+
+    /// One running agency service.
+    struct AgencyEndpoint: Sendable {
+        let kind: AgencyKind
+        let agencyId: String
+        let port: Int
+        var name: String { "\(kind.rawValue)-service \(agencyId)" }
+        var intake: URL? { URL(string: "http://127.0.0.1:\(port)/v1/events") }
+    }
+
+    let binaries: URL
+    let data: URL
+    let projectorPort: Int
+    let partitions: Int
+    private(set) var processes: [ChildProcess] = []
+    private(set) var agencyEndpoints: [AgencyEndpoint] = []
+
+    init(binaries: URL, data: URL, projectorPort: Int, partitions: Int) {
+        self.binaries = binaries
+        self.data = data
+        self.projectorPort = projectorPort
+        self.partitions = partitions
+    }
+
+    /// The agencies of a simulated world, in a stable order.
+    func agencies(for config: SimulationConfig) -> [(kind: AgencyKind, id: String)] {
+        config.probationOffices.map { (AgencyKind.probation, $0.id) }
+            + config.providers.map { (AgencyKind.interventions, $0.id) }
+            + config.commissioners.map { (AgencyKind.commissioner, $0.id) }
+    }
+
+    private func launch(_ name: String, _ executable: String, _ arguments: [String]) throws -> ChildProcess {
+        let process = try ChildProcess(name: name, executable: binaries.appendingPathComponent(executable),
+                                       arguments: arguments, logFile: data.appendingPathComponent("logs/\(name).log"))
+        processes.append(process)
+        return process
+    }
+
+    /// Starts broker, services and projector, and waits until every one answers its health check.
+    func start(config: SimulationConfig) async throws {
+        let broker = try launch("broker", "accord", ["broker", "--brokers", "1", "--partitions", "\(partitions)"])
+        let bootstrap = try await Task.detached { try broker.readFirstLine() }.value
+        var port = projectorPort
+        for agency in agencies(for: config) {
+            port += 1
+            let executable = "\(agency.kind.rawValue)-service"
+            _ = try launch("\(executable)-\(agency.id)", executable, [
+                "--bootstrap-servers", bootstrap, "--agency-id", agency.id, "--port", "\(port)",
+            ])
+            agencyEndpoints.append(AgencyEndpoint(kind: agency.kind, agencyId: agency.id, port: port))
+        }
+        let projector = try launch("projector", "projector", [
+            "--bootstrap-servers", bootstrap, "--port", "\(projectorPort)",
+            "--store", data.appendingPathComponent("projector.sqlite").path,
+        ])
+        for endpoint in agencyEndpoints {
+            guard let process = processes.first(where: { $0.name == "\(endpoint.kind.rawValue)-service-\(endpoint.agencyId)" }) else { continue }
+            try await waitHealthy(process, "http://127.0.0.1:\(endpoint.port)/health")
+        }
+        try await waitHealthy(projector, "http://127.0.0.1:\(projectorPort)/health")
+    }
+
+    private func waitHealthy(_ process: ChildProcess, _ url: String) async throws {
+        do {
+            try await HTTPProbe.waitUntilOK(url, timeout: .seconds(120)) { process.isRunning }
+        } catch {
+            throw ChildProcessError("\(process.name) did not become healthy (\(error)); its log:\n\(process.logTail())")
+        }
+    }
+
+    /// Publishes the submissions through their agencies' services: one stream per agency, in
+    /// time order within it, paced at `speed` simulated days per second (0: unpaced).
+    func play(_ submissions: [Submission], speed: Double, startTime: Timestamp) async throws -> PublishReport {
+        var byAgency: [String: [Submission]] = [:]
+        for submission in submissions { byAgency["\(submission.agency.rawValue)/\(submission.agencyId)", default: []].append(submission) }
+        let progress = PublishedCount()
+        let bar = ExclusiveBar(ProgressBar(total: submissions.count, label: "publishing"))
+        let began = ContinuousClock.now
+        let endpoints = agencyEndpoints
+        let reports = try await withThrowingTaskGroup(of: PublishReport.self) { group in
+            for (key, stream) in byAgency {
+                guard let endpoint = endpoints.first(where: { "\($0.kind.rawValue)/\($0.agencyId)" == key }),
+                      let url = endpoint.intake else {
+                    throw ChildProcessError("no service runs for agency \(key)")
+                }
+                group.addTask {
+                    try await Self.publish(stream, to: url, speed: speed, startTime: startTime, began: began) { count in
+                        progress.add(count)
+                    }
+                }
+            }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    bar.bar.update(progress.value)
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+            }
+            var merged = PublishReport()
+            do {
+                for try await report in group {
+                    merged.accepted += report.accepted
+                    merged.rejected += report.rejected
+                }
+            } catch {
+                ticker.cancel()
+                await ticker.value
+                throw error
+            }
+            ticker.cancel()
+            await ticker.value
+            return merged
+        }
+        bar.bar.finish(note: "\(reports.accepted) accepted")
+        return reports
+    }
+
+    private static func publish(_ stream: [Submission], to url: URL, speed: Double, startTime: Timestamp,
+                                began: ContinuousClock.Instant, done: @Sendable (Int) -> Void) async throws -> PublishReport {
+        let intake = Intake(timeout: 60)
+        let renderer = SubmissionRenderer()
+        var report = PublishReport()
+        var index = 0
+        while index < stream.count {
+            var end = index
+            if speed > 0 {
+                // Wait until the simulated clock reaches the next submission, then take what is due.
+                let due = Double(stream[index].time.secondsSinceEpoch - startTime.secondsSinceEpoch) / 86_400 / speed
+                let elapsed = ContinuousClock.now - began
+                let wait = due - Double(elapsed.components.seconds)
+                if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+                let clock = startTime.secondsSinceEpoch + Int64((ContinuousClock.now - began).components.seconds) * Int64(86_400 * speed)
+                while end < stream.count, end - index < 500, stream[end].time.secondsSinceEpoch <= max(clock, stream[index].time.secondsSinceEpoch) { end += 1 }
+            } else {
+                end = min(index + 500, stream.count)
+            }
+            let items = BulkInput.parse(try renderer.ndjson(stream[index..<end]), format: .ndjson).items
+            if let failure = await intake.publish(items, to: url, report: &report) {
+                throw ChildProcessError("publishing to \(url): \(failure.message)")
+            }
+            done(end - index)
+            index = end
+        }
+        return report
+    }
+
+    /// Waits until the projector reports it has caught up with every partition.
+    func waitUntilCaughtUp() async throws {
+        guard let projector = processes.first(where: { $0.name == "projector" }) else { return }
+        try await HTTPProbe.waitUntilOK("http://127.0.0.1:\(projectorPort)/ready", timeout: .seconds(600)) { projector.isRunning }
+    }
+
+    /// Returns on SIGINT/SIGTERM, or throws if a process exits on its own.
+    func waitForSignalOrExit() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in signals { return }
+            }
+            group.addTask {
+                while true {
+                    if let dead = self.processes.first(where: { !$0.isRunning }) {
+                        throw ChildProcessError("\(dead.name) exited unexpectedly; its log:\n\(dead.logTail())")
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Stops every process, newest first (projector, services, broker last).
+    func stopAll() async {
+        for process in processes.reversed() {
+            await process.stop()
+        }
+    }
+}
+
+/// Events published so far, counted from several publishing tasks.
+final class PublishedCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
+
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+/// Hands the progress bar to one task at a time: the ticker while publishing, then the
+/// command's task once the ticker has ended.
+struct ExclusiveBar: @unchecked Sendable {
+    let bar: ProgressBar
+    init(_ bar: ProgressBar) { self.bar = bar }
+}

@@ -1,0 +1,83 @@
+@testable import AccordService
+import AccordEvents
+import Foundation
+import Testing
+
+@Suite("Intake parsing and reaction state (no broker)")
+struct UnitTests {
+    @Test("JSON syntax errors report line and column")
+    func jsonSyntax() throws {
+        #expect(throws: JSONSyntaxError.self) { try JSONDocument.parse(Array("[1, 2,]".utf8)) }
+        do {
+            _ = try JSONDocument.parse(Array("{\n  \"a\": tru\n}".utf8))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line == 2)
+            #expect(error.column == 8)
+        }
+        let value = try JSONDocument.parse(Array(#"{"s":"a\u00e9\ud83d\ude00","n":-1.5e3,"d":{"x":[true,null]}}"#.utf8))
+        guard case .object(let members, _) = value else { Issue.record("not an object"); return }
+        #expect(members.map(\.name) == ["s", "n", "d"])
+        #expect(members.first?.value == .string("aé😀", range: 5..<26))
+        // Deep nesting is refused, not a crash.
+        #expect(throws: JSONSyntaxError.self) { try JSONDocument.parse(Array(repeating: UInt8(ascii: "["), count: 10_000)) }
+    }
+
+    @Test("codec fields become JSON Pointers")
+    func pointers() {
+        #expect(JSONPointer.pointer(prefix: ["3"], field: "data.requirements[0].hours") == "/3/data/requirements/0/hours")
+        #expect(JSONPointer.pointer(prefix: [], field: "data") == "/data")
+        #expect(JSONPointer.pointer(["a/b", "c~d"]) == "/a~1b/c~0d")
+    }
+
+    @Test("enforcement actions linked to other incidents do not settle this one")
+    func enforcementLinks() throws {
+        let source = EventSamples.probationSource
+        let worklist = EnforcementWorklist(source: source)
+        let t0 = EventSamples.defaultStart
+        func at(_ hours: Int64) -> Timestamp { t0.adding(seconds: hours * 3600) ?? t0 }
+        worklist.apply(AccordEvent(id: UUID(), source: source, time: t0, sequence: 1,
+                                   payload: EventSamples.payload(.caseOpened, subject: "X900001")), recordedAt: t0)
+        let first = UUID()
+        let second = UUID()
+        for (id, hour) in [(first, Int64(1)), (second, Int64(2))] {
+            worklist.apply(AccordEvent(id: id, source: EventSamples.interventionsSource, time: at(hour), sequence: hour,
+                                       payload: AppointmentMissed(caseId: "X900001", referralId: "REF-1", providerId: "ace-payback",
+                                                                  appointmentId: "AP-\(hour)", acceptable: false, reason: "none").payload),
+                           recordedAt: at(hour))
+        }
+        // An acceptable absence never needs a decision.
+        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.interventionsSource, time: at(3), sequence: 3,
+                                   payload: AppointmentMissed(caseId: "X900001", referralId: "REF-1", providerId: "ace-payback",
+                                                              appointmentId: "AP-3", acceptable: true, reason: "ill").payload),
+                       recordedAt: at(3))
+        #expect(worklist.items().count == 2)
+        worklist.apply(AccordEvent(id: UUID(), source: source, time: at(4), sequence: 2,
+                                   payload: ComplianceFailureRecorded(caseId: "X900001", failureId: "CF-1", kind: .missedAppointment,
+                                                                      relatedEventId: first).payload), recordedAt: at(4))
+        worklist.apply(AccordEvent(id: UUID(), source: source, time: at(5), sequence: 3,
+                                   payload: EnforcementActionTaken(caseId: "X900001", action: .warning, failureIds: ["CF-1"]).payload),
+                       recordedAt: at(5))
+        #expect(worklist.items().map(\.eventId) == [second.uuidString.lowercased()])
+    }
+
+    @Test("referral response days follow the latest contract variation")
+    func referralTerms() throws {
+        let worklist = ReferralWorklist(source: EventSamples.interventionsSource)
+        let t0 = EventSamples.defaultStart
+        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.probationSource, time: t0, sequence: 1,
+                                   payload: InterventionReferred(caseId: "X1", referralId: "R-1", contractId: "CT-1", providerId: "ace-payback",
+                                                                 interventionType: .unpaidWork, dueBy: EventSamples.defaultDate).payload),
+                       recordedAt: t0)
+        #expect(worklist.items().first?.responseDays == 5)
+        #expect(worklist.items().first?.contractKnown == false)
+        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.commissionerSource, time: t0, sequence: 2,
+                                   payload: ContractVaried(contractId: "CT-1", serviceLevels: ServiceLevels(
+                                       referralResponseDays: 2, startWithinDays: 5, minimumCompletionRate: 0.5)).payload),
+                       recordedAt: t0)
+        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.commissionerSource, time: t0, sequence: 1,
+                                   payload: EventSamples.payload(.contractAwarded, subject: "CT-1")), recordedAt: t0)
+        #expect(worklist.items().first?.responseDays == 2)
+        #expect(worklist.items().first?.respondBy == "2025-03-05T09:00:00Z")
+    }
+}
