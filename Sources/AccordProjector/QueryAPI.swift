@@ -11,7 +11,8 @@ import Prometheus
 /// contract performance, area summaries, each as of any instant; plus health, readiness,
 /// metrics and the OpenAPI document.
 public struct QueryAPI: Sendable {
-    private let projector: Projector
+    private let view: ViewHolder
+    private let lag: @Sendable () async throws -> [PartitionLag]
     private let logger: Logger
     private let registry: PrometheusCollectorRegistry?
     private let now: @Sendable () -> Timestamp
@@ -19,7 +20,15 @@ public struct QueryAPI: Sendable {
     /// Creates the API over `projector`'s live view; `now` supplies the default `asOf`.
     public init(projector: Projector, registry: PrometheusCollectorRegistry? = nil, logger: Logger,
                 now: @escaping @Sendable () -> Timestamp = ServiceClock.system.now) {
-        self.projector = projector
+        self.init(view: projector.view, lag: { try await projector.lag() }, registry: registry, logger: logger, now: now)
+    }
+
+    /// Creates the API over `view`; `lag` reports the consumer's lag for readiness.
+    public init(view: ViewHolder, lag: @escaping @Sendable () async throws -> [PartitionLag],
+                registry: PrometheusCollectorRegistry? = nil, logger: Logger,
+                now: @escaping @Sendable () -> Timestamp = ServiceClock.system.now) {
+        self.view = view
+        self.lag = lag
         self.registry = registry
         self.logger = logger
         self.now = now
@@ -35,7 +44,7 @@ public struct QueryAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        let view = projector.view
+        let view = self.view
         router.get("/health") { _, _ in
             Responses.json(["status": "ok", "events": "\(view.snapshot().eventCount)"])
         }
@@ -120,7 +129,7 @@ public struct QueryAPI: Sendable {
                                                  _ body: (ProjectionState, ViewTime) throws -> T) throws -> Response {
         let time = try self.time(request)
         do {
-            return Responses.json(Answer(time: time, data: try body(projector.view.snapshot(), time)))
+            return Responses.json(Answer(time: time, data: try body(view.snapshot(), time)))
         } catch let notFound as NotFound {
             return Responses.problem(notFound.problem)
         }
@@ -138,7 +147,7 @@ public struct QueryAPI: Sendable {
             throw badParameter(error)
         }
         do {
-            return Responses.json(ListAnswer(time: time, page: try body(projector.view.snapshot(), time, page)))
+            return Responses.json(ListAnswer(time: time, page: try body(view.snapshot(), time, page)))
         } catch let notFound as NotFound {
             return Responses.problem(notFound.problem)
         } catch let invalid as InvalidQueryParameter {
@@ -190,7 +199,7 @@ public struct QueryAPI: Sendable {
     private func readiness() async throws -> Response {
         let lag: [PartitionLag]
         do {
-            lag = try await projector.lag()
+            lag = try await self.lag()
         } catch {
             return Responses.problem(Problem(slug: "not-ready", title: "Not ready", status: 503,
                                              detail: "cannot read the consumer's lag: \(error)"))
@@ -200,7 +209,7 @@ public struct QueryAPI: Sendable {
         let body = Readiness(ready: ready, lag: total, partitions: lag.map {
             PartitionLagAnswer(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition,
                                position: $0.position, highWatermark: $0.highWatermark, lag: $0.lag)
-        }, events: projector.view.snapshot().eventCount)
+        }, events: view.snapshot().eventCount)
         return Responses.json(body, status: ready ? .ok : .serviceUnavailable)
     }
 }

@@ -104,7 +104,7 @@ struct DemoCommand: AsyncParsableCommand {
             case .interventions: "/v1/worklist  (referrals to answer)"
             case .commissioner: "/v1/alerts    (contracts below service levels)"
             }
-            lines.append("  \(agency.name.padding(toLength: 32, withPad: " ", startingAt: 0)) http://127.0.0.1:\(agency.port)\(reaction)")
+            lines.append("  \(agency.name.padding(toLength: 36, withPad: " ", startingAt: 0)) http://127.0.0.1:\(agency.port)\(reaction)")
         }
         lines.append("")
         FileHandle.standardOutput.write(Data(lines.joined(separator: "\n").utf8 + Data("\n".utf8)))
