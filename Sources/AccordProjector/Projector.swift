@@ -78,20 +78,31 @@ public final class Projector: Service, Sendable {
         return (state, latest)
     }
 
-    /// Consumes until graceful shutdown or cancellation.
+    /// Consumes until graceful shutdown or cancellation, then closes its Kafka clients.
     public func run() async throws {
         try consumer.subscribe(Self.topics)
         logger.notice("projector consuming", metadata: ["topics": "\(Self.topics.joined(separator: ","))"])
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let records = try await self.consumer.nextBatch(maxRecords: self.configuration.batchSize)
-                if records.isEmpty { break }
-                try await self.process(records)
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    let records = try await self.consumer.nextBatch(maxRecords: self.configuration.batchSize)
+                    if records.isEmpty { break }
+                    try await self.process(records)
+                }
             }
+        } catch is CancellationError {
+            // Shutdown: the last committed batch is the resume point.
+        } catch {
+            await closeClients()
+            throw error
         }
+        await closeClients()
+        logger.notice("projector stopped")
+    }
+
+    private func closeClients() async {
         await consumer.close()
         _ = await deadLetterProducer.shutdown(timeout: .seconds(5))
-        logger.notice("projector stopped")
     }
 
     /// Checks, dead-letters, applies and commits one batch of records.
