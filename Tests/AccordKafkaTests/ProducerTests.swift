@@ -81,7 +81,12 @@ struct ProducerTests {
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Wait until all five are queued (they cannot be delivered while the broker is down).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while producer.inFlight < 5 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(producer.inFlight == 5)
         let report = await producer.shutdown(timeout: .milliseconds(500))
         #expect(report.undelivered == 5)
         let outcomes = await pending.value
