@@ -46,7 +46,7 @@ public struct QueryAPI: Sendable {
         router.add(middleware: ProblemMiddleware())
         let view = self.view
         router.get("/health") { _, _ in
-            Responses.json(["status": "ok", "events": "\(view.snapshot().eventCount)"])
+            Responses.json(Health(status: "ok", events: view.snapshot().eventCount))
         }
         router.get("/ready") { _, _ in try await readiness() }
         let registry = self.registry
@@ -225,7 +225,14 @@ struct NotFound: Error {
     }
 }
 
-/// One answer: the view time and perspective it is about, and the data.
+/// Liveness.
+struct Health: Encodable, Sendable {
+    let status: String
+    let events: Int
+}
+
+/// One answer: the view time and perspective it is about (`knownAt` is always written,
+/// null when the answer includes everything recorded so far), and the data.
 struct Answer<T: Encodable & Sendable>: Encodable, Sendable {
     let asOf: Timestamp
     let knownAt: Timestamp?
@@ -237,6 +244,16 @@ struct Answer<T: Encodable & Sendable>: Encodable, Sendable {
         knownAt = time.knownAt
         perspective = time.perspective
         self.data = data
+    }
+
+    private enum CodingKeys: String, CodingKey { case asOf, knownAt, perspective, data }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(asOf, forKey: .asOf)
+        try container.encode(knownAt, forKey: .knownAt)
+        try container.encode(perspective, forKey: .perspective)
+        try container.encode(data, forKey: .data)
     }
 }
 
@@ -256,6 +273,18 @@ struct ListAnswer<T: Encodable & Sendable>: Encodable, Sendable {
         items = page.items
         total = page.total
         nextCursor = page.nextCursor
+    }
+
+    private enum CodingKeys: String, CodingKey { case asOf, knownAt, perspective, items, total, nextCursor }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(asOf, forKey: .asOf)
+        try container.encode(knownAt, forKey: .knownAt)
+        try container.encode(perspective, forKey: .perspective)
+        try container.encode(items, forKey: .items)
+        try container.encode(total, forKey: .total)
+        try container.encodeIfPresent(nextCursor, forKey: .nextCursor)
     }
 }
 
