@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // librdkafka (Debian: librdkafka-dev) — the only Kafka client Accord uses.
@@ -44,10 +45,17 @@ let package = Package(
         .target(name: "AccordEvents"),
         // Events on Kafka: publishing typed events to their owner's topic, decoding consumed records.
         .target(name: "AccordBus", dependencies: ["AccordKafka", "AccordEvents"]),
+        // A JSON reader that keeps byte ranges and line/column positions (intake errors, bulk input). Pure.
+        .target(name: "AccordJSON"),
+        // Tamper evidence: per-source hash chains, signed checkpoints, key registry, journal chain. Pure.
+        .target(
+            name: "AccordIntegrity",
+            dependencies: ["AccordEvents", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Starting, watching and stopping Accord's processes (demo, end-to-end tests).
         .target(name: "AccordProcesses"),
         // A seeded, realistic partnership caseload played as agency submissions. Pure: no I/O, no clock.
-        .target(name: "AccordSimulation", dependencies: ["AccordEvents"]),
+        .target(name: "AccordSimulation", dependencies: ["AccordEvents", "AccordJSON", "AccordProjection"]),
         // The accountability view: a pure, deterministic projection of events. No I/O, no clock.
         .target(name: "AccordProjection", dependencies: ["AccordEvents"]),
         // The projector's SQLite store (GRDB, WAL): journal, view tables and offsets, one transaction per batch.
@@ -59,7 +67,7 @@ let package = Package(
         .target(
             name: "AccordService",
             dependencies: [
-                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection",
+                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,6 +116,8 @@ let package = Package(
         .testTarget(name: "AccordEventsTests", dependencies: ["AccordEvents"]),
         .testTarget(name: "AccordKafkaTests", dependencies: ["AccordKafka"]),
         .testTarget(name: "AccordIntegrationTests", dependencies: ["AccordKafka", "AccordEvents", "AccordBus"]),
+        .testTarget(name: "AccordJSONTests", dependencies: ["AccordJSON"]),
+        .testTarget(name: "AccordIntegrityTests", dependencies: ["AccordIntegrity", "AccordEvents"]),
         .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents"]),
         .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents"]),
         .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordProjection", "AccordEvents"]),

@@ -1,3 +1,4 @@
+import AccordJSON
 import Foundation
 
 /// The shape of an `accord publish` input.
@@ -22,7 +23,9 @@ public enum BulkFormat: String, Sendable, Hashable, CaseIterable {
         let body = BulkInput.strippingBOM(content)
         guard let first = body.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else { return .json }
         if first == UInt8(ascii: "[") { return .json }
-        if first == UInt8(ascii: "{") { return (try? JSONParser.parse(body)) != nil ? .json : .ndjson }
+        if first == UInt8(ascii: "{") {
+            return (try? JSONDocument.parse(body, maxDepth: BulkInput.maxDepth)) != nil ? .json : .ndjson
+        }
         return .csv
     }
 }
@@ -51,7 +54,7 @@ public struct BulkItem: Sendable, Hashable {
     public func withId(_ id: UUID) -> BulkItem {
         guard !hasId, json.first == UInt8(ascii: "{") else { return self }
         var out: [UInt8] = Array("{\"id\":".utf8)
-        JSONText.appendString(id.uuidString.lowercased(), to: &out)
+        JSONValue.writeString(id.uuidString.lowercased(), to: &out)
         if json.count > 2 { out.append(UInt8(ascii: ",")) }
         out.append(contentsOf: json.dropFirst())
         return BulkItem(line: line, json: out, type: type, hasId: true)
@@ -99,6 +102,9 @@ public struct BulkInput: Sendable, Hashable {
         }
     }
 
+    /// The deepest nesting of arrays and objects accepted in an input.
+    static let maxDepth = 64
+
     static func strippingBOM(_ bytes: [UInt8]) -> [UInt8] {
         bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
     }
@@ -111,10 +117,10 @@ public struct BulkInput: Sendable, Hashable {
         guard let typeValue = value["type"] else {
             return .failure(BulkLineError(line: line, message: "missing \"type\""))
         }
-        guard case .string(let type) = typeValue, !type.isEmpty else {
+        guard case .string(let type, _) = typeValue, !type.isEmpty else {
             return .failure(BulkLineError(line: line, message: "\"type\" must be a non-empty string"))
         }
-        return .success(BulkItem(line: line, json: value.bytes, type: type, hasId: value["id"] != nil))
+        return .success(BulkItem(line: line, json: value.compactBytes, type: type, hasId: value["id"] != nil))
     }
 
     private mutating func add(_ result: Result<BulkItem, BulkLineError>) {
@@ -128,24 +134,20 @@ public struct BulkInput: Sendable, Hashable {
 
     private static func parseJSON(_ body: [UInt8]) -> BulkInput {
         var out = BulkInput()
-        let lines = LineIndex(body)
-        let first = body.firstIndex { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
-        guard let first else { return out }
-        if body[first] == UInt8(ascii: "[") {
-            var parser = JSONParser(body)
-            do {
-                for element in try parser.parseTopLevelArray() {
-                    out.add(item(element.value, line: lines.line(at: element.offset)))
+        guard let first = body.firstIndex(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
+            return out
+        }
+        do {
+            if body[first] == UInt8(ascii: "[") {
+                for element in try JSONDocument.elements(ofArray: body, maxDepth: maxDepth) {
+                    out.add(item(element.value, line: element.line))
                 }
-            } catch {
-                out.errors.append(BulkLineError(line: lines.line(at: error.offset), message: "invalid JSON: \(error.message)"))
+            } else {
+                let line = body[..<first].count { $0 == 0x0A } + 1
+                out.add(item(try JSONDocument.parse(body, maxDepth: maxDepth), line: line))
             }
-        } else {
-            do {
-                out.add(item(try JSONParser.parse(body), line: lines.line(at: first)))
-            } catch {
-                out.errors.append(BulkLineError(line: lines.line(at: error.offset), message: "invalid JSON: \(error.message)"))
-            }
+        } catch {
+            out.errors.append(BulkLineError(line: error.line, message: "invalid JSON: \(error.message)"))
         }
         return out
     }
@@ -161,12 +163,12 @@ public struct BulkInput: Sendable, Hashable {
             line += 1
             var stop = newline
             if stop > start && body[stop - 1] == 0x0D { stop -= 1 }
-            let slice = Array(body[start..<stop])
+            let slice = body[start..<stop]
             if slice.contains(where: { !($0 == 0x20 || $0 == 0x09) }) {
                 do {
-                    out.add(item(try JSONParser.parse(slice), line: line))
+                    out.add(item(try JSONDocument.parse(slice, maxDepth: maxDepth), line: line))
                 } catch {
-                    out.errors.append(BulkLineError(line: line, message: "invalid JSON at column \(error.offset + 1): \(error.message)"))
+                    out.errors.append(BulkLineError(line: line, message: "invalid JSON at column \(error.column): \(error.message)"))
                 }
             }
             start = newline + 1
@@ -213,27 +215,27 @@ public struct BulkInput: Sendable, Hashable {
             return .failure(BulkLineError(line: record.line,
                                           message: "\(record.fields.count) cells but the header has \(columns.count) columns"))
         }
-        var envelope: [JSONValue.Member] = []
+        var envelope: [JSONMember] = []
         var data = JSONValue.object([])
         var hasData = false
         for (cell, column) in zip(record.fields, columns) where !cell.isEmpty {
             switch column {
             case .envelope(let name):
-                envelope.append(JSONValue.Member(key: name, value: .string(cell)))
+                envelope.append(JSONMember(name: name, value: .string(cell)))
             case .data(let path):
                 let value = cellValue(cell)
                 if path.isEmpty {
-                    guard case .object(let members) = value else {
+                    guard case .object(let members, _) = value else {
                         return .failure(BulkLineError(line: record.line, message: "the data column must hold a JSON object"))
                     }
-                    for member in members { data = data.setting([member.key], to: member.value) }
+                    for member in members { data = data.setting([member.name], to: member.value) }
                 } else {
                     data = data.setting(path, to: value)
                 }
                 hasData = true
             }
         }
-        if hasData { envelope.append(JSONValue.Member(key: "data", value: data)) }
+        if hasData { envelope.append(JSONMember(name: "data", value: data)) }
         return item(.object(envelope), line: record.line)
     }
 
@@ -245,7 +247,7 @@ public struct BulkInput: Sendable, Hashable {
         let candidate = first == UInt8(ascii: "-") || (48...57).contains(first) || first == UInt8(ascii: "t")
             || first == UInt8(ascii: "f") || first == UInt8(ascii: "[") || first == UInt8(ascii: "{")
             || first == UInt8(ascii: "\"")
-        guard candidate, let value = try? JSONParser.parse(Array(trimmed.utf8)) else { return .string(cell) }
+        guard candidate, let value = try? JSONDocument.parse(Array(trimmed.utf8), maxDepth: maxDepth) else { return .string(cell) }
         if case .null = value { return .string(cell) }
         return value
     }
@@ -294,34 +296,16 @@ extension JSONValue {
     /// This object with the value at `path` set (creating objects on the way).
     func setting(_ path: [String], to value: JSONValue) -> JSONValue {
         guard let key = path.first else { return value }
-        guard case .object(var members) = self else {
+        guard case .object(var members, _) = self else {
             return JSONValue.object([]).setting(path, to: value)
         }
         let rest = Array(path.dropFirst())
-        if let i = members.firstIndex(where: { $0.key == key }) {
+        if let i = members.firstIndex(where: { $0.name == key }) {
             members[i].value = members[i].value.setting(rest, to: value)
         } else {
-            members.append(Member(key: key, value: JSONValue.object([]).setting(rest, to: value)))
+            members.append(JSONMember(name: key, value: JSONValue.object([]).setting(rest, to: value)))
         }
         return .object(members)
-    }
-}
-
-/// Maps byte offsets to 1-based line numbers.
-struct LineIndex {
-    private var newlines: [Int] = []
-
-    init(_ bytes: [UInt8]) {
-        for (i, b) in bytes.enumerated() where b == 0x0A { newlines.append(i) }
-    }
-
-    func line(at offset: Int) -> Int {
-        var lo = 0, hi = newlines.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if newlines[mid] < offset { lo = mid + 1 } else { hi = mid }
-        }
-        return lo + 1
     }
 }
 

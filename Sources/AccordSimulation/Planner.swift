@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordProjection
 import Foundation
 
 /// Plays the whole simulated period: the world's set-up, every case and the stray provider activity.
@@ -140,7 +141,7 @@ struct Planner {
 /// Counters gathered while planning, for the summary.
 struct Tally: Sendable {
     var referrals = 0
-    var flags: [ExpectedFlag: Int] = [:]
+    var flags: [FlagRule: Int] = [:]
     var completedByContract: [Int: Int] = [:]
     var endedEarlyByContract: [Int: Int] = [:]
     var variedContracts = 0

@@ -1,28 +1,5 @@
 import AccordEvents
-
-/// The accountability flags the simulation deliberately provokes. The names follow the
-/// rules in DESIGN.md; the projector decides what it actually raises.
-public enum ExpectedFlag: String, Sendable, Hashable, CaseIterable, Comparable {
-    /// A case still without a responsible practitioner after the allocation threshold.
-    case caseUnallocated = "case-unallocated"
-    /// A referral not accepted or declined within the contract's response days.
-    case referralUnanswered = "referral-unanswered"
-    /// A referral (not declined) whose intervention had not started by its due-by date.
-    case interventionNotStarted = "intervention-not-started"
-    /// An unacceptable absence or curfew violation without an enforcement decision in time.
-    case enforcementDecisionOverdue = "enforcement-decision-overdue"
-    /// Provider activity about a referral probation never made.
-    case activityWithoutReferral = "activity-without-referral"
-    /// A referral of a case whose risk is above what the contract's provider is cleared for.
-    case riskNotCleared = "risk-not-cleared"
-    /// A contract whose completion rate is below its declared minimum.
-    case contractBelowServiceLevel = "contract-below-service-level"
-
-    /// Orders by declaration order.
-    public static func < (lhs: ExpectedFlag, rhs: ExpectedFlag) -> Bool {
-        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
-    }
-}
+import AccordProjection
 
 /// Completion performance of one contract over the simulated period.
 public struct ContractOutcome: Sendable, Hashable {
@@ -69,7 +46,8 @@ public struct SimulationSummary: Sendable, Hashable, CustomStringConvertible {
     public let byService: [AgencyKind: Int]
     /// Rough number of times each flag should be raised during the period (a flag later
     /// resolved still counts). Estimated with `thresholds` and the contracts' service levels.
-    public let expectedFlags: [ExpectedFlag: Int]
+    /// Every rule in ``provokedFlags`` has an entry (zero when not provoked).
+    public let expectedFlags: [FlagRule: Int]
     /// Completion performance per contract.
     public let contractOutcomes: [ContractOutcome]
     /// The thresholds used for the estimate.
@@ -78,6 +56,14 @@ public struct SimulationSummary: Sendable, Hashable, CustomStringConvertible {
     public let first: Timestamp?
     /// Time of the last submission.
     public let last: Timestamp?
+
+    /// The flag rules the simulation deliberately provokes, in report order (every rule except
+    /// `sequence-gap`: submissions go through the services, which number them without gaps).
+    /// The projector decides what it actually raises.
+    public static let provokedFlags: [FlagRule] = [
+        .caseUnallocated, .referralUnanswered, .interventionNotStarted, .enforcementDecisionOverdue,
+        .activityWithoutReferral, .riskNotCleared, .contractBelowServiceLevel,
+    ]
 
     init(submissions list: [Submission], cases: Int, contracts: [SimulatedContract], tally: Tally,
          thresholds: FlagThresholds) {
@@ -108,7 +94,7 @@ public struct SimulationSummary: Sendable, Hashable, CustomStringConvertible {
         var flags = tally.flags
         let minimum = thresholds.minimumOutcomesForCompletionRate
         flags[.contractBelowServiceLevel] = outcomes.filter { $0.isBelowServiceLevel(minimumOutcomes: minimum) }.count
-        for flag in ExpectedFlag.allCases where flags[flag] == nil { flags[flag] = 0 }
+        for flag in Self.provokedFlags where flags[flag] == nil { flags[flag] = 0 }
         expectedFlags = flags
     }
 
@@ -127,7 +113,7 @@ public struct SimulationSummary: Sendable, Hashable, CustomStringConvertible {
             lines.append("  \(kind.name): \(byKind[kind] ?? 0)")
         }
         lines.append("expected flags (allocation \(thresholds.unallocatedAfterDays) d, enforcement decision \(thresholds.enforcementDecisionDays) d, contract service levels):")
-        for flag in ExpectedFlag.allCases { lines.append("  \(flag.rawValue): \(expectedFlags[flag] ?? 0)") }
+        for flag in Self.provokedFlags { lines.append("  \(flag.rawValue): \(expectedFlags[flag] ?? 0)") }
         let minimum = thresholds.minimumOutcomesForCompletionRate
         for c in contractOutcomes where c.isBelowServiceLevel(minimumOutcomes: minimum) {
             let rate = Int(((c.completionRate ?? 0) * 100).rounded())

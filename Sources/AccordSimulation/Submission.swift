@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordJSON
 import Foundation
 
 /// One event as an agency would submit it to its service's HTTP intake
@@ -89,44 +90,21 @@ public struct SubmissionRenderer: Sendable {
 
     private func append(_ s: Submission, to out: inout [UInt8]) throws(EventError) {
         out.append(contentsOf: "{\"type\":".utf8)
-        JSONText.appendString(s.type.type, to: &out)
+        JSONValue.writeString(s.type.type, to: &out)
         out.append(contentsOf: ",\"time\":".utf8)
-        JSONText.appendString(s.time.rfc3339, to: &out)
+        JSONValue.writeString(s.time.rfc3339, to: &out)
         out.append(contentsOf: ",\"id\":".utf8)
-        JSONText.appendString(s.id.uuidString.lowercased(), to: &out)
+        JSONValue.writeString(s.id.uuidString.lowercased(), to: &out)
         if let correlation = s.correlationId {
             out.append(contentsOf: ",\"correlationid\":".utf8)
-            JSONText.appendString(correlation, to: &out)
+            JSONValue.writeString(correlation, to: &out)
         }
         if let causation = s.causationId {
             out.append(contentsOf: ",\"causationid\":".utf8)
-            JSONText.appendString(causation.uuidString.lowercased(), to: &out)
+            JSONValue.writeString(causation.uuidString.lowercased(), to: &out)
         }
         out.append(contentsOf: ",\"data\":".utf8)
         out.append(contentsOf: try codec.encodeData(s.data))
         out.append(UInt8(ascii: "}"))
-    }
-}
-
-/// Writing JSON text without Foundation.
-enum JSONText {
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// Appends `text` as a JSON string literal, escaping quotes, backslashes and control characters.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

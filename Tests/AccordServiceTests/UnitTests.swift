@@ -5,24 +5,6 @@ import Testing
 
 @Suite("Intake parsing and reaction state (no broker)")
 struct UnitTests {
-    @Test("JSON syntax errors report line and column")
-    func jsonSyntax() throws {
-        #expect(throws: JSONSyntaxError.self) { try JSONDocument.parse(Array("[1, 2,]".utf8)) }
-        do {
-            _ = try JSONDocument.parse(Array("{\n  \"a\": tru\n}".utf8))
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.line == 2)
-            #expect(error.column == 8)
-        }
-        let value = try JSONDocument.parse(Array(#"{"s":"a\u00e9\ud83d\ude00","n":-1.5e3,"d":{"x":[true,null]}}"#.utf8))
-        guard case .object(let members, _) = value else { Issue.record("not an object"); return }
-        #expect(members.map(\.name) == ["s", "n", "d"])
-        #expect(members.first?.value == .string("aé😀", range: 5..<26))
-        // Deep nesting is refused, not a crash.
-        #expect(throws: JSONSyntaxError.self) { try JSONDocument.parse(Array(repeating: UInt8(ascii: "["), count: 10_000)) }
-    }
-
     @Test("codec fields become JSON Pointers")
     func pointers() {
         #expect(JSONPointer.pointer(prefix: ["3"], field: "data.requirements[0].hours") == "/3/data/requirements/0/hours")

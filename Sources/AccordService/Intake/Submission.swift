@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordJSON
 import Foundation
 
 /// One event a client asked this service to publish, validated and complete except for what

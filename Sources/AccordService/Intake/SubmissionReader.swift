@@ -1,3 +1,4 @@
+import AccordJSON
 import Foundation
 
 /// Reads raw submissions out of a JSON body (structured mode, single or batch) or out of
