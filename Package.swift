@@ -61,13 +61,13 @@ let package = Package(
         // The projector's SQLite store (GRDB, WAL): journal, view tables and offsets, one transaction per batch.
         .target(
             name: "AccordStore",
-            dependencies: ["AccordProjection", "AccordEvents", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AccordProjection", "AccordEvents", "AccordIntegrity", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Runtime shared by the agency services: HTTP intake, publishing, reactors, health and metrics.
         .target(
             name: "AccordService",
             dependencies: [
-                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordJSON",
+                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordJSON", "AccordIntegrity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -85,6 +85,7 @@ let package = Package(
             name: "AccordProjector",
             dependencies: [
                 "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordStore", "AccordService",
+                "AccordIntegrity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,6 +93,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/openapi.json")]
+        ),
+        // Audits: verifying the journal, replaying the view as of any instant, reports, rebuilds.
+        .target(
+            name: "AccordAudit",
+            dependencies: [
+                "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "projector",
@@ -106,7 +115,8 @@ let package = Package(
         .executableTarget(
             name: "accord",
             dependencies: [
-                "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation", "AccordProcesses",
+                "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation", "AccordProcesses", "AccordAudit",
+                "AccordIntegrity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -118,6 +128,10 @@ let package = Package(
         .testTarget(name: "AccordIntegrationTests", dependencies: ["AccordKafka", "AccordEvents", "AccordBus"]),
         .testTarget(name: "AccordJSONTests", dependencies: ["AccordJSON"]),
         .testTarget(name: "AccordIntegrityTests", dependencies: ["AccordIntegrity", "AccordEvents"]),
+        .testTarget(
+            name: "AccordAuditTests",
+            dependencies: ["AccordAudit", "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka"]
+        ),
         .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents"]),
         .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents"]),
         .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordProjection", "AccordEvents"]),

@@ -1,0 +1,1 @@
+// Placeholder so the target exists in every checkout; the module's files replace it.
