@@ -100,7 +100,7 @@ struct RawAttributes {
             }
             guard eventSource.kind == owner else {
                 throw EventError(.sourceNotTopicOwner, field: naming.name(.source),
-                                 "\(eventSource.urn) is a \(eventSource.kind.rawValue) agency; topic \(topic.name) is owned by \(owner.rawValue)")
+                                 "\(eventSource.urn) is an agency of kind \(eventSource.kind.rawValue); topic \(topic.name) is owned by \(owner.rawValue)")
             }
             guard kind.topic == topic else {
                 throw EventError(.sourceNotTopicOwner, field: naming.name(.type),

@@ -242,11 +242,33 @@ public final class KafkaConsumer: Sendable {
     /// How far behind the end of each assigned partition this consumer is: the high
     /// watermark against the offset after the last record handed to the caller (or,
     /// before any, the start offset or the group's committed offset).
+    ///
+    /// High watermarks come from the consumer's latest fetch responses where it has them
+    /// (no round trip); only partitions not fetched yet are asked for, all at once.
     public func lag(timeout: Duration = .seconds(5)) async throws -> [PartitionLag] {
         let pointer = UncheckedPointer(handle.pointer)
+        let partitions = assignment
+        let marks = try await withThrowingTaskGroup(of: (TopicPartition, Int64, Int64).self) { group in
+            for topicPartition in partitions {
+                group.addTask {
+                    var low: Int64 = -1
+                    var high: Int64 = -1
+                    let cached = rd_kafka_get_watermark_offsets(pointer.value, topicPartition.topic, topicPartition.partition,
+                                                                &low, &high)
+                    if !cached.isError && high >= 0 && low >= 0 {
+                        return (topicPartition, low, high)
+                    }
+                    let queried = try await Self.watermarks(pointer, topicPartition, timeout: timeout)
+                    return (topicPartition, queried.low, queried.high)
+                }
+            }
+            var result: [TopicPartition: (low: Int64, high: Int64)] = [:]
+            for try await (topicPartition, low, high) in group { result[topicPartition] = (low, high) }
+            return result
+        }
         var result: [PartitionLag] = []
-        for topicPartition in assignment {
-            let (low, high) = try await Self.watermarks(pointer, topicPartition, timeout: timeout)
+        for topicPartition in partitions {
+            guard let (low, high) = marks[topicPartition] else { continue }
             let position: Int64
             switch context.startingPoint(of: topicPartition) {
             case .delivered(let next), .start(.offset(let next)):
