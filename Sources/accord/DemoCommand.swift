@@ -14,7 +14,9 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
         Starts the embedded Kafka broker, one service per simulated agency (probation offices, \
         intervention providers, commissioners), and the projector with its query API, each as its own \
-        process. Then plays a seeded caseload through the services' HTTP intake, waits until the \
+        process. Each agency gets its own Ed25519 signing key in <data-dir>/keys/, and the projector \
+        checks every event's hash chain and signed checkpoints against <data-dir>/keys/registry.json. \
+        Then plays a seeded caseload through the services' HTTP intake, waits until the \
         projector has caught up, and prints the URLs to query. Ctrl-C stops everything.
         """)
 
@@ -36,7 +38,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Partitions per topic on the embedded broker.")
     var partitions: Int = 6
 
-    @Option(help: "Folder for the projector's store and every process's log (recreated on start).")
+    @Option(help: "Folder for the projector's store, the agencies' signing keys (keys/) and every process's log (recreated on start).")
     var dataDir: String = ".accord-demo"
 
     @Flag(help: "Stop everything once the caseload is in and the view has caught up (for scripts).")
@@ -96,6 +98,7 @@ struct DemoCommand: AsyncParsableCommand {
             "  as at mid-year        \(api)/v1/flags?open=true&asOf=\(config.startTime.adding(seconds: 182 * 86_400) ?? config.startTime)",
             "  OpenAPI document      \(api)/openapi.json",
             "  readiness, metrics    \(api)/ready  \(api)/metrics",
+            "Integrity: agency keys and the public key registry in \(stack.keys.path) (each service: GET /v1/keys)",
             "Agency services (HTTP intake POST /v1/events; reactions):",
         ]
         for agency in stack.agencyEndpoints {

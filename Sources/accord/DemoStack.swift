@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordIntegrity
 import AccordProcesses
 import AccordSimulation
 import Foundation
@@ -48,8 +49,37 @@ final class DemoStack: @unchecked Sendable {
         return process
     }
 
+    /// The folder of the agencies' signing keys and the public key registry.
+    var keys: URL { data.appendingPathComponent("keys", isDirectory: true) }
+
+    /// The public key registry given to the projector.
+    var registry: URL { keys.appendingPathComponent("registry.json") }
+
+    /// The key file of one agency.
+    func keyFile(kind: AgencyKind, agencyId: String) -> URL {
+        keys.appendingPathComponent("\(kind.rawValue)-\(agencyId).signing-key.json")
+    }
+
+    /// Generates one signing key per agency into `keys/` and writes `keys/registry.json` with
+    /// every public key, valid from now.
+    func makeKeys(config: SimulationConfig) throws {
+        try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
+        let validFrom = KeyFiles.wholeSeconds(Date())
+        var entries: [RegisteredKey] = []
+        for agency in agencies(for: config) {
+            guard let source = EventSource(kind: agency.kind, agencyId: agency.id),
+                  let key = AgencySigningKey.generate(signer: source.urn) else {
+                throw ChildProcessError("agency id \(agency.id) does not make a source URN")
+            }
+            try key.write(toFile: keyFile(kind: agency.kind, agencyId: agency.id).path)
+            entries.append(key.registryEntry(validFrom: validFrom))
+        }
+        try KeyFiles.write(try KeyRegistry(keys: entries), to: registry.path)
+    }
+
     /// Starts broker, services and projector, and waits until every one answers its health check.
     func start(config: SimulationConfig) async throws {
+        try makeKeys(config: config)
         let broker = try launch("broker", "accord", ["broker", "--brokers", "1", "--partitions", "\(partitions)"])
         let bootstrap = try await Task.detached { try broker.readFirstLine() }.value
         var port = projectorPort
@@ -58,12 +88,14 @@ final class DemoStack: @unchecked Sendable {
             let executable = "\(agency.kind.rawValue)-service"
             _ = try launch("\(executable)-\(agency.id)", executable, [
                 "--bootstrap-servers", bootstrap, "--agency-id", agency.id, "--port", "\(port)",
+                "--signing-key", keyFile(kind: agency.kind, agencyId: agency.id).path,
             ])
             agencyEndpoints.append(AgencyEndpoint(kind: agency.kind, agencyId: agency.id, port: port))
         }
         let projector = try launch("projector", "projector", [
             "--bootstrap-servers", bootstrap, "--port", "\(projectorPort)",
             "--store", data.appendingPathComponent("projector.sqlite").path,
+            "--key-registry", registry.path,
         ])
         for endpoint in agencyEndpoints {
             guard let process = processes.first(where: { $0.name == "\(endpoint.kind.rawValue)-service-\(endpoint.agencyId)" }) else { continue }

@@ -1,5 +1,6 @@
 import AccordBus
 import AccordEvents
+import AccordIntegrity
 import AccordKafka
 import AccordService
 import Foundation
@@ -12,8 +13,18 @@ import Testing
 final class ServiceHarness: Sendable {
     let cluster: EmbeddedKafkaCluster
     static let partitions: Int32 = 6
+    /// One signing key per agency kind (for its default agency id), reused by every instance.
+    let keys: [AgencyKind: AgencySigningKey]
+    /// The `validFrom` of the test keys' registry entries.
+    static let keysValidFrom = Timestamp(startOf: CalendarDate(year: 2000, month: 1, day: 1) ?? EventSamples.defaultDate)
 
     init() throws {
+        var keys: [AgencyKind: AgencySigningKey] = [:]
+        for profile in [AgencyProfile.probation, .interventions, .commissioner] {
+            let source = try #require(EventSource(kind: profile.kind, agencyId: profile.defaultAgencyId))
+            keys[profile.kind] = try #require(AgencySigningKey.generate(signer: source.urn))
+        }
+        self.keys = keys
         cluster = try EmbeddedKafkaCluster(brokers: 1)
         for topic in AccordTopic.all {
             try cluster.createTopic(TopicSpec(name: topic.name, partitions: Self.partitions))
@@ -23,13 +34,40 @@ final class ServiceHarness: Sendable {
     deinit { cluster.shutdown() }
 
     /// A service of `profile` on this broker, with fast test timings; its partitions are probed.
-    func service(_ profile: AgencyProfile, clock: ServiceClock = .system) throws -> AgencyService {
+    /// Signs with the harness's key of the profile's kind; checkpoints every `checkpointEvery`
+    /// events or `checkpointInterval`.
+    func service(_ profile: AgencyProfile, clock: ServiceClock = .system, checkpointEvery: Int = 1000,
+                 checkpointInterval: Duration = .seconds(1), deliveryTimeout: Duration = .seconds(10),
+                 kafkaProperties: [String: String] = [:]) throws -> AgencyService {
+        let key = try #require(keys[profile.kind])
         let configuration = ServiceConfiguration(
             profile: profile, bootstrapServers: cluster.bootstrapServers, port: 0, logLevel: .error,
-            consumerProperties: EmbeddedKafkaCluster.consumerGroupProperties,
-            deliveryTimeout: .seconds(10), shutdownTimeout: .seconds(3), lagInterval: .milliseconds(200),
-            retryDelay: .milliseconds(200), queryTimeout: .seconds(3))
+            kafkaProperties: kafkaProperties, consumerProperties: EmbeddedKafkaCluster.consumerGroupProperties,
+            deliveryTimeout: deliveryTimeout, shutdownTimeout: .seconds(3), lagInterval: .milliseconds(200),
+            retryDelay: .milliseconds(200), queryTimeout: .seconds(3),
+            signingKey: .key(key, validFrom: Self.keysValidFrom),
+            checkpointEvery: checkpointEvery, checkpointInterval: checkpointInterval)
         return try AgencyService(configuration: configuration, clock: clock)
+    }
+
+    /// A registry of the harness's public keys.
+    func registry() throws -> KeyRegistry {
+        try KeyRegistry(keys: keys.values.sorted { $0.signer < $1.signer }
+            .map { $0.registryEntry(validFrom: Self.keysValidFrom) })
+    }
+
+    /// Every record on `topic` (events and checkpoints), partition by partition, in offset order.
+    func records(on topic: AccordTopic) async throws -> [ConsumerRecord] {
+        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
+        var assignment: [TopicPartition: StartOffset] = [:]
+        for partition in 0..<Self.partitions {
+            assignment[TopicPartition(topic: topic.name, partition: partition)] = .beginning
+        }
+        try await consumer.assign(assignment, stopAtEnd: true)
+        var records: [ConsumerRecord] = []
+        for try await record in consumer.records { records.append(record) }
+        await consumer.close()
+        return records.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
     }
 
     /// Runs `service` behind the HummingbirdTesting router framework, waits until it is ready,
@@ -61,7 +99,9 @@ final class ServiceHarness: Sendable {
         }
         try await consumer.assign(assignment, stopAtEnd: true)
         var events: [AccordEvent] = []
-        for try await record in consumer.records { events.append(try record.decodeEvent()) }
+        for try await record in consumer.records where !ChainCheckpoint.isCheckpointRecord(record.binaryMessage) {
+            events.append(try record.decodeEvent())
+        }
         await consumer.close()
         return events.sorted { $0.sequence < $1.sequence }
     }

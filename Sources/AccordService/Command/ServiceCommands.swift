@@ -14,8 +14,11 @@ extension AgencyServiceCommand {
             discussion: """
             HTTP API: POST /v1/events (the agency's own event types: application/json or \
             application/cloudevents+json, one object or an array; or CloudEvents binary mode with ce-type), \
-            GET /v1/events/{id}, GET /health, GET /metrics, and the agency's reaction view.
-            Environment: ACCORD_BOOTSTRAP_SERVERS, ACCORD_AGENCY_ID, ACCORD_HTTP_PORT, ACCORD_LOG_LEVEL.
+            GET /v1/events/{id}, GET /v1/keys (the public key as a key registry), GET /health, GET /metrics, \
+            and the agency's reaction view.
+            Every event is hash-chained per topic partition and covered by checkpoints signed with the \
+            agency's Ed25519 key (schemas/integrity.md).
+            Environment: ACCORD_BOOTSTRAP_SERVERS, ACCORD_AGENCY_ID, ACCORD_HTTP_PORT, ACCORD_LOG_LEVEL, ACCORD_SIGNING_KEY.
             """)
     }
 

@@ -45,6 +45,18 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds to wait for Kafka to acknowledge an event before answering 503.")
     public var deliveryTimeout: Int = 30
 
+    /// The agency's Ed25519 signing key file.
+    @Option(help: ArgumentHelp("The agency's Ed25519 signing key file; generated (mode 0600) when it does not exist (env ACCORD_SIGNING_KEY; default <agency-id>.signing-key.json in the working directory).", valueName: "file"))
+    public var signingKey: String?
+
+    /// Events per chain between checkpoints.
+    @Option(help: "Sign a chain checkpoint once a chain has this many events not yet covered.")
+    public var checkpointEvery: Int = 1000
+
+    /// Seconds between checkpoints.
+    @Option(help: ArgumentHelp("Sign a checkpoint for every chain with uncovered events at least this often (seconds, fractions allowed).", valueName: "seconds"))
+    public var checkpointInterval: Double = 1
+
     /// Shutdown timeout in seconds.
     @Option(help: "Seconds to wait at shutdown for unacknowledged events.")
     public var shutdownTimeout: Int = 10
@@ -78,12 +90,22 @@ public struct ServiceOptions: ParsableArguments {
         guard deliveryTimeout >= 1, shutdownTimeout >= 0 else {
             throw ValidationError("--delivery-timeout must be at least 1 and --shutdown-timeout at least 0.")
         }
+        guard checkpointEvery >= 1, checkpointEvery <= 100_000 else {
+            throw ValidationError("--checkpoint-every must be between 1 and 100000 (verifiers refuse chains with more unverified events), got \(checkpointEvery).")
+        }
+        guard checkpointInterval.isFinite, checkpointInterval >= 0.01, checkpointInterval <= 3600 else {
+            throw ValidationError("--checkpoint-interval must be between 0.01 and 3600 seconds, got \(checkpointInterval).")
+        }
+        let agency = agencyId ?? env("ACCORD_AGENCY_ID")
+        let keyPath = signingKey ?? env("ACCORD_SIGNING_KEY")
         return ServiceConfiguration(
-            profile: profile, bootstrapServers: bootstrap, agencyId: agencyId ?? env("ACCORD_AGENCY_ID"),
+            profile: profile, bootstrapServers: bootstrap, agencyId: agency,
             host: host, port: port, logLevel: level, partitions: partitions, consumerGroup: consumerGroup,
             kafkaProperties: try Self.properties(kafkaProperties, option: "--kafka-property"),
             consumerProperties: try Self.properties(consumerProperties, option: "--consumer-property"),
-            deliveryTimeout: .seconds(deliveryTimeout), shutdownTimeout: .seconds(shutdownTimeout))
+            deliveryTimeout: .seconds(deliveryTimeout), shutdownTimeout: .seconds(shutdownTimeout),
+            signingKey: keyPath.map(SigningKeySource.file), checkpointEvery: checkpointEvery,
+            checkpointInterval: .milliseconds(Int64((checkpointInterval * 1000).rounded())))
     }
 
     private static func properties(_ pairs: [String], option: String) throws -> [String: String] {

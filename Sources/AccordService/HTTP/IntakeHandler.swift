@@ -83,6 +83,10 @@ struct IntakeHandler: Sendable {
         case .unavailable(let reason):
             metrics.rejected("not-ready", count: count)
             return Responses.problem(Problem(slug: "starting", title: "Service not ready", status: 503, detail: reason))
+        case .halted(let reason):
+            metrics.rejected("chain-halted", count: count)
+            return Responses.problem(Problem(slug: "chain-halted", title: "Event chain halted", status: 503,
+                                             detail: "\(reason) Nothing was published."))
         case .failed(let acknowledged, let unacknowledged):
             metrics.rejected("kafka-unavailable", count: unacknowledged.count)
             let ids = unacknowledged.map(\.id).joined(separator: ", ")

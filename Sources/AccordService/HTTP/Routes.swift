@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordIntegrity
 import Foundation
 import Hummingbird
 import Logging
@@ -12,6 +13,15 @@ extension AgencyService {
         var kind: String
         var lastSequence: Int64
         var reactionLag: Int64?
+        /// The id of the key signing this service's checkpoints.
+        var keyId: String
+        /// Chains this service publishes to.
+        var chains: Int
+    }
+
+    /// `GET /v1/keys` body: a key registry (`schemas/integrity.md` §5) holding this service's key.
+    struct Keys: Encodable {
+        var keys: [RegisteredKey]
     }
 
     /// `GET /v1/worklist` body.
@@ -54,9 +64,20 @@ extension AgencyService {
                 return Responses.problem(Problem(slug: "starting", title: "Service not ready", status: 503,
                                                  detail: "replaying \(configuration.profile.ownTopics.map(\.name).joined(separator: ", ")) to continue the sequence of \(source.urn)"))
             }
+            let faults = publisher.faults
+            guard faults.isEmpty else {
+                let detail = faults.sorted { $0.key.description < $1.key.description }
+                    .map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+                return Responses.problem(Problem(slug: "chain-halted", title: "Event chain halted", status: 503,
+                                                 detail: "\(faults.count) chain(s) halted after a delivery failure; restart the service to re-read their heads from Kafka: \(detail)"))
+            }
             return Responses.json(Health(status: "ok", agency: source.agencyId, source: source.urn,
                                          kind: source.kind.rawValue, lastSequence: ledger.lastSequence,
-                                         reactionLag: lag.records))
+                                         reactionLag: lag.records, keyId: registryEntry.keyId,
+                                         chains: publisher.chains.count))
+        }
+        router.get("/v1/keys") { [registryEntry] _, _ -> Response in
+            Responses.json(Keys(keys: [registryEntry]))
         }
         router.get("/metrics") { [metrics] _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

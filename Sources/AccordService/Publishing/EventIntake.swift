@@ -1,4 +1,3 @@
-import AccordBus
 import AccordEvents
 import AccordKafka
 import Foundation
@@ -26,6 +25,8 @@ public enum PublishOutcome: Sendable {
     case conflict([IntakeItemError])
     /// The service is not ready (startup replay of its own topic not finished).
     case unavailable(String)
+    /// An event would join a chain halted after a delivery failure; nothing was published.
+    case halted(String)
     /// The broker did not acknowledge some events. `acknowledged` were written; `unacknowledged`
     /// may or may not have been written (a timed-out delivery can still land).
     case failed(acknowledged: [Acknowledgement], unacknowledged: [UnacknowledgedEvent])
@@ -33,26 +34,30 @@ public enum PublishOutcome: Sendable {
 
 /// Turns validated submissions into events of this agency and publishes them: assigns id, time,
 /// source and sequence, answers retried ids from the ledger, and reports acknowledgements in
-/// request order. Sequence assignment and enqueueing happen under one FIFO gate, so sequence
-/// order is enqueue order (and thus order on each partition).
+/// request order. Sequence assignment, chain sealing and producing happen under one FIFO gate
+/// (the ``ChainPublisher``'s), so sequence order is chain order is the order on each partition;
+/// once Kafka acknowledged a request's events, chains with `checkpointEvery` uncovered events get
+/// their signed checkpoint before the gate is released.
 final class EventIntake: Sendable {
     let source: EventSource
-    private let publisher: EventPublisher
+    private let publisher: ChainPublisher
     let ledger: PublicationLedger
     private let clock: ServiceClock
-    private let gate = AsyncGate()
     private let readiness: Readiness
+    private let checkpointEvery: Int64
     private let logger: Logger
     /// Called with every newly acknowledged event, before the request is answered.
     private let onPublished: @Sendable ([AccordEvent]) async -> Void
 
-    init(source: EventSource, publisher: EventPublisher, ledger: PublicationLedger, clock: ServiceClock,
-         readiness: Readiness, logger: Logger, onPublished: @escaping @Sendable ([AccordEvent]) async -> Void) {
+    init(source: EventSource, publisher: ChainPublisher, ledger: PublicationLedger, clock: ServiceClock,
+         readiness: Readiness, checkpointEvery: Int, logger: Logger,
+         onPublished: @escaping @Sendable ([AccordEvent]) async -> Void) {
         self.source = source
         self.publisher = publisher
         self.ledger = ledger
         self.clock = clock
         self.readiness = readiness
+        self.checkpointEvery = Int64(max(1, checkpointEvery))
         self.logger = logger
         self.onPublished = onPublished
     }
@@ -60,9 +65,9 @@ final class EventIntake: Sendable {
     /// Publishes `submissions` (already validated as a whole) and waits for the broker.
     func publish(_ submissions: [Submission]) async -> PublishOutcome {
         guard readiness.isReady else {
-            return .unavailable("the service is still reading its own topic to continue its sequence numbers")
+            return .unavailable("the service is still reading its own topic to continue its sequence numbers and chains")
         }
-        let (outcome, fresh) = await gate.withGate { () -> (PublishOutcome, [AccordEvent]) in
+        let (outcome, fresh) = await publisher.gate.withGate { () -> (PublishOutcome, [AccordEvent]) in
             await publishHoldingGate(submissions)
         }
         if !fresh.isEmpty { await onPublished(fresh) }
@@ -97,6 +102,16 @@ final class EventIntake: Sendable {
         guard !pending.isEmpty else {
             return (.accepted(slots.compactMap { if case .existing(let ack) = $0 { ack } else { nil } }), [])
         }
+        let faults = publisher.faults
+        if !faults.isEmpty {
+            for submission in pending {
+                let topic = submission.payload.kind.topic.name
+                if let chain = publisher.chain(topic: topic, partitionKey: submission.payload.subjectId),
+                   let reason = faults[chain] {
+                    return (.halted(ChainHaltedError(chain: chain, reason: reason).description), [])
+                }
+            }
+        }
         let now = clock.now()
         let first = ledger.allocate(pending.count)
         let events = pending.enumerated().map { offset, submission in
@@ -104,22 +119,25 @@ final class EventIntake: Sendable {
                         sequence: first + Int64(offset), payload: submission.payload,
                         causationId: submission.causationId, correlationId: submission.correlationId)
         }
-        let results = await publisher.publish(contentsOf: events)
+        let results = await publisher.publish(events)
         var acknowledgements: [Acknowledgement?] = []
         var unacknowledged: [UnacknowledgedEvent] = []
         var published: [AccordEvent] = []
         for (event, result) in zip(events, results) {
             switch result {
-            case .success(let metadata):
-                let ack = Acknowledgement(event: event, metadata: metadata)
-                ledger.record(event, acknowledgement: ack)
+            case .success(let publication):
+                let ack = Acknowledgement(event: publication.event, metadata: publication.metadata)
+                ledger.record(publication.event, acknowledgement: ack)
                 acknowledgements.append(ack)
-                published.append(event)
+                published.append(publication.event)
             case .failure(let error):
                 acknowledgements.append(nil)
                 unacknowledged.append(UnacknowledgedEvent(id: event.idString, type: event.type, subject: event.subject,
                                                           sequence: event.sequence, error: "\(error)"))
             }
+        }
+        if !published.isEmpty {
+            await publisher.checkpoint(minimumUncovered: checkpointEvery, issuedAt: clock.now())
         }
         if !unacknowledged.isEmpty {
             logger.error("publication not acknowledged", metadata: [

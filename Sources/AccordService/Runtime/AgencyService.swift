@@ -1,5 +1,7 @@
 import AccordBus
+import Foundation
 import AccordEvents
+import AccordIntegrity
 import AccordKafka
 import Hummingbird
 import Logging
@@ -37,9 +39,13 @@ enum AgencyReactions: Sendable {
 /// One agency service: HTTP intake publishing the agency's own events, reactions derived from
 /// other agencies' events, health and metrics.
 ///
+/// Every event it publishes is hash-chained per `(source, topic, partition)` and covered by
+/// checkpoints signed with the agency's Ed25519 key (`schemas/integrity.md`; see ``ChainPublisher``).
+///
 /// As a `Service` it replays its own topic(s) at startup (continuing its sequence numbers and
-/// learning the ids it published), becomes ready, then consumes the other agencies' topics until
-/// graceful shutdown; then it closes its consumers and flushes the producer. Put it in the
+/// chains, learning the ids it published), becomes ready, then consumes the other agencies' topics
+/// and issues periodic checkpoints until graceful shutdown; then it checkpoints every chain with
+/// uncovered events, closes its consumers and flushes the producer. Put it in the
 /// Hummingbird application's services (``makeApplication()`` does) so the HTTP server stops
 /// (finishing in-flight requests) before the producer is flushed.
 public final class AgencyService: Service, Sendable {
@@ -59,6 +65,9 @@ public final class AgencyService: Service, Sendable {
     let lag = LagReading()
     let reactions: AgencyReactions
     let intake: EventIntake
+    let publisher: ChainPublisher
+    /// This service's public key as a key registry entry (`GET /v1/keys`).
+    public let registryEntry: RegisteredKey
 
     /// Creates the service and its Kafka producer.
     ///
@@ -79,8 +88,27 @@ public final class AgencyService: Service, Sendable {
         var logger = logger ?? Logger(label: "accord.\(configuration.profile.serviceName)")
         logger.logLevel = configuration.logLevel
         logger[metadataKey: "source"] = "\(source.urn)"
-        self.logger = logger
         self.codec = EventCodec(maxPayloadBytes: configuration.maxPayloadBytes)
+        let key: AgencySigningKey
+        switch configuration.resolvedSigningKey {
+        case .key(let given, let validFrom):
+            guard given.signer == source.urn else {
+                throw ServiceSetupError("the signing key is the key of \(given.signer), not of this service's source \(source.urn)")
+            }
+            key = given
+            registryEntry = given.registryEntry(validFrom: validFrom)
+        case .file(let path):
+            let loaded = try SigningKeyFile.loadOrGenerate(path: path, signer: source.urn)
+            key = loaded.key
+            registryEntry = loaded.key.registryEntry(validFrom: loaded.validFrom)
+            if loaded.generated {
+                logger.notice("generated a new signing key; register its public key with the projector and auditors", metadata: [
+                    "file": "\(path)", "keyId": "\(key.keyId)", "publicKey": "\(Data(registryEntry.publicKey).base64EncodedString())"])
+            }
+            if let warning = loaded.permissionWarning { logger.warning("\(warning)") }
+        }
+        logger[metadataKey: "keyId"] = "\(key.keyId)"
+        self.logger = logger
         var producerProperties = configuration.kafkaProperties
         producerProperties["message.timeout.ms"] = String(max(1, configuration.deliveryTimeout.components.seconds * 1000
             + configuration.deliveryTimeout.components.attoseconds / 1_000_000_000_000_000))
@@ -97,9 +125,12 @@ public final class AgencyService: Service, Sendable {
         let model = reactions.model
         let metrics = self.metrics
         let clock = self.clock
+        let publisher = ChainPublisher(source: source, key: key, producer: producer, codec: codec,
+                                       metrics: self.metrics, logger: logger)
+        self.publisher = publisher
         self.intake = EventIntake(
-            source: source, publisher: EventPublisher(producer: producer, codec: codec), ledger: ledger,
-            clock: clock, readiness: readiness, logger: logger,
+            source: source, publisher: publisher, ledger: ledger,
+            clock: clock, readiness: readiness, checkpointEvery: configuration.checkpointEvery, logger: logger,
             onPublished: { events in
                 let now = clock.now()
                 for event in events {
@@ -115,35 +146,75 @@ public final class AgencyService: Service, Sendable {
     /// The highest sequence number this source has used.
     public var lastSequence: Int64 { ledger.lastSequence }
 
-    /// Replays the own topic(s), then consumes other agencies' topics until graceful shutdown or
-    /// cancellation; then closes the consumers and flushes the producer.
+    /// Replays the own topic(s), then consumes other agencies' topics and issues checkpoints until
+    /// graceful shutdown or cancellation; then checkpoints every chain with uncovered events, closes
+    /// the consumers and flushes the producer. Throws ``ChainHistoryError`` when the own topic holds
+    /// a record of this source that does not extend its chain (the service refuses to start).
     public func run() async throws {
         logger.info("starting", metadata: ["bootstrap": "\(configuration.bootstrapServers)"])
-        await cancelWhenGracefulShutdown { [self] in await work() }
+        var failure: (any Error)?
+        do {
+            try await cancelWhenGracefulShutdown { [self] in try await work() }
+        } catch {
+            failure = error
+        }
+        if isReady {
+            let issued = await publisher.gate.withGate {
+                await publisher.checkpoint(minimumUncovered: 1, issuedAt: clock.now())
+            }
+            logger.info("final checkpoints published", metadata: ["checkpoints": "\(issued)"])
+        }
         let report = await producer.shutdown(timeout: configuration.shutdownTimeout)
         if report.undelivered > 0 {
             logger.error("events were not delivered before shutdown", metadata: ["undelivered": "\(report.undelivered)"])
         }
+        if let failure {
+            logger.critical("\(failure)")
+            throw failure
+        }
         logger.info("stopped")
     }
 
-    private func work() async {
+    private func work() async throws(ChainHistoryError) {
         let replay = OwnTopicReplay(source: source, configuration: configuration, ledger: ledger,
-                                    reactions: reactions.model, codec: codec, metrics: metrics, logger: logger)
+                                    reactions: reactions.model, codec: codec, key: publisher.key,
+                                    metrics: metrics, logger: logger)
         while true {
             do {
                 let summary = try await replay.run()
+                publisher.resume(partitions: summary.partitions, chains: summary.chains)
                 readiness.markReady()
                 logger.info("own topics replayed; accepting events", metadata: [
                     "records": "\(summary.records)", "ownEvents": "\(summary.ownEvents)",
+                    "checkpoints": "\(summary.checkpoints)", "chains": "\(summary.chains.count)",
                     "lastSequence": "\(ledger.lastSequence)", "partitions": "\(summary.partitions)"])
                 break
+            } catch let error as ChainHistoryError {
+                throw error
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("could not replay own topics; retrying", metadata: ["error": "\(error)"])
                 do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
             }
         }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in await issueCheckpoints() }
+            group.addTask { [self] in await consumeReactions() }
+            await group.waitForAll()
+        }
+    }
+
+    /// Every `checkpointInterval`, checkpoints each chain with events not yet covered.
+    private func issueCheckpoints() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.checkpointInterval) } catch { return }
+            _ = await publisher.gate.withGate {
+                await publisher.checkpoint(minimumUncovered: 1, issuedAt: clock.now())
+            }
+        }
+    }
+
+    private func consumeReactions() async {
         let consumer = ReactionConsumer(configuration: configuration, reactions: reactions.model, codec: codec,
                                         metrics: metrics, lag: lag, logger: logger)
         while !Task.isCancelled {

@@ -1,12 +1,13 @@
 import AccordBus
 import AccordEvents
+import AccordIntegrity
 import AccordKafka
 import Logging
 import Synchronization
 
 /// Consumes the other agencies' topics from the beginning into the reaction state, in a consumer
 /// group of this service. Offsets are never committed: the state lives in memory and is rebuilt
-/// from the topics at every start. Refreshes the reaction lag gauge while it runs.
+/// from the topics at every start. Chain checkpoint records are skipped. Refreshes the reaction lag gauge while it runs.
 struct ReactionConsumer: Sendable {
     let configuration: ServiceConfiguration
     let reactions: any ReactionModel
@@ -72,6 +73,8 @@ struct ReactionConsumer: Sendable {
 
     private func consume(_ consumer: KafkaConsumer) async throws {
         for try await record in consumer.records {
+            // Chain checkpoints are control records of the integrity protocol, not events.
+            if ChainCheckpoint.isCheckpointRecord(record.binaryMessage) { continue }
             let event: AccordEvent
             do {
                 event = try record.decodeEvent(codec: codec)

@@ -1,5 +1,15 @@
 import AccordEvents
+import AccordIntegrity
 import Logging
+
+/// Where an agency service gets its Ed25519 signing key (`schemas/integrity.md` §5).
+public enum SigningKeySource: Sendable {
+    /// A key file: loaded if it exists, otherwise generated (mode 0600) for the service's source.
+    /// The registry entry's `validFrom` is the file's modification time (when it was generated).
+    case file(String)
+    /// A key held in memory (tests, embedding), with the `validFrom` of its registry entry.
+    case key(AgencySigningKey, validFrom: Timestamp)
+}
 
 /// Everything an agency service needs to run.
 public struct ServiceConfiguration: Sendable {
@@ -37,6 +47,13 @@ public struct ServiceConfiguration: Sendable {
     public var retryDelay: Duration
     /// Timeout of one partition probe or watermark query.
     public var queryTimeout: Duration
+    /// The signing key of the agency's chain checkpoints; nil means the file
+    /// `<agencyId>.signing-key.json` in the working directory (generated when missing).
+    public var signingKey: SigningKeySource?
+    /// A chain with this many events not yet covered by a checkpoint gets one at once.
+    public var checkpointEvery: Int
+    /// Every chain with uncovered events gets a checkpoint at least this often.
+    public var checkpointInterval: Duration
 
     /// Creates a configuration with the profile's defaults.
     public init(profile: AgencyProfile, bootstrapServers: String, agencyId: String? = nil,
@@ -46,7 +63,8 @@ public struct ServiceConfiguration: Sendable {
                 maxBodyBytes: Int = 5 * 1024 * 1024, maxPayloadBytes: Int = EventCodec.defaultMaxPayloadBytes,
                 deliveryTimeout: Duration = .seconds(30), shutdownTimeout: Duration = .seconds(10),
                 lagInterval: Duration = .seconds(5), retryDelay: Duration = .seconds(2),
-                queryTimeout: Duration = .seconds(5)) {
+                queryTimeout: Duration = .seconds(5), signingKey: SigningKeySource? = nil,
+                checkpointEvery: Int = 1000, checkpointInterval: Duration = .seconds(1)) {
         self.profile = profile
         self.agencyId = agencyId ?? profile.defaultAgencyId
         self.bootstrapServers = bootstrapServers
@@ -64,6 +82,14 @@ public struct ServiceConfiguration: Sendable {
         self.lagInterval = lagInterval
         self.retryDelay = retryDelay
         self.queryTimeout = queryTimeout
+        self.signingKey = signingKey
+        self.checkpointEvery = max(1, checkpointEvery)
+        self.checkpointInterval = checkpointInterval
+    }
+
+    /// The signing key source, with the default file `<agencyId>.signing-key.json` when none is set.
+    public var resolvedSigningKey: SigningKeySource {
+        signingKey ?? .file(SigningKeyFile.defaultPath(agencyId: agencyId))
     }
 
     /// The reaction consumer's group id.

@@ -43,6 +43,12 @@ public final class ServiceMetrics: Sendable {
             helpText: "Consumed records that did not decode as valid Accord events and were skipped.")
     }
 
+    private static var checkpoints: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "accord", subsystem: "integrity", metricName: "checkpoints_published", unitName: "total",
+            helpText: "Signed chain checkpoints acknowledged by Kafka, by topic.")
+    }
+
     /// Creates the metrics of one agency in `registry`.
     public init(agencyId: String, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -64,6 +70,11 @@ public final class ServiceMetrics: Sendable {
     /// Counts one newly published event on `topic`.
     func published(topic: String) {
         registry.makeCounter(descriptor: Self.published, labels: [agencyLabel, ("topic", topic)]).increment()
+    }
+
+    /// Counts one acknowledged chain checkpoint on `topic`.
+    func checkpointPublished(topic: String) {
+        registry.makeCounter(descriptor: Self.checkpoints, labels: [agencyLabel, ("topic", topic)]).increment()
     }
 
     /// Counts one HTTP response with `status`.
