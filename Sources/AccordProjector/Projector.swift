@@ -1,18 +1,23 @@
 import AccordBus
 import AccordEvents
+import AccordIntegrity
 import AccordKafka
 import AccordProjection
+import AccordService
 import AccordStore
 import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// The projector's consuming loop: reads every agency topic in one consumer group,
-/// refuses bad records to the dead-letter topic, applies good events through the pure
-/// projection and commits journal, view rows and offsets in one store transaction per
-/// batch. On start it rebuilds the view from the journal and resumes from the offsets
-/// stored with it.
+/// checks every record's chain and checkpoint signatures against the key registry (when one is
+/// configured), refuses bad records to the dead-letter topic, applies good events through the
+/// pure projection and commits journal (hash-chained), view rows, verifier state, verified
+/// checkpoints and offsets in one store transaction per batch, with a signed journal
+/// checkpoint every so often. On start it rebuilds the view from the journal, restores the
+/// verifier's state and resumes from the offsets stored with them.
 public final class Projector: Service, Sendable {
     /// The topics the projector reads: every agency's topic.
     public static let topics = AccordTopic.all.filter { $0.owner != nil }.map(\.name)
@@ -29,6 +34,23 @@ public final class Projector: Service, Sendable {
     private let duplicates = Counter(label: "accord_projector_events_duplicate_total")
     private let refused = Counter(label: "accord_projector_events_dead_lettered_total")
     private let batchTimer = Timer(label: "accord_projector_batch_duration_seconds")
+    /// Verified / provisional counts and per-event status, shared with the query API.
+    public let integrity: IntegrityStatus
+    /// The projector's key, which signs journal checkpoints.
+    public let signingKey: AgencySigningKey
+    private let runtime: Mutex<IntegrityRuntime>
+
+    /// The mutable integrity state of the consuming loop, replaced after each committed batch.
+    struct IntegrityRuntime: Sendable {
+        /// The chain verifier; nil when integrity checking is off.
+        var verifier: ChainVerifier?
+        /// Batches that applied events since the last journal checkpoint.
+        var batchesSinceCheckpoint = 0
+        /// Entries journaled since the last journal checkpoint.
+        var entriesSinceCheckpoint = 0
+        /// When the last journal checkpoint was signed (or the projector started).
+        var lastCheckpoint = ContinuousClock.now
+    }
 
     /// Opens the store, rebuilds the view from its journal and prepares the Kafka clients.
     public init(configuration: ProjectorConfiguration, logger: Logger = Logger(label: "accord.projector")) throws {
@@ -37,6 +59,36 @@ public final class Projector: Service, Sendable {
         store = try ProjectorStore(path: configuration.storePath)
         let rebuilt = try Self.rebuild(from: store, rules: configuration.rules, logger: logger)
         view = ViewHolder(rebuilt.state, latestEventTime: rebuilt.latestEventTime)
+        let keyPath = configuration.signingKeyPath ?? ProjectorSigningKey.defaultPath(store: configuration.storePath)
+        let loaded = try ProjectorSigningKey.loadOrCreate(path: keyPath, signer: configuration.signer)
+        signingKey = loaded.key
+        let entry = try ProjectorSigningKey.registryEntry(for: loaded.key, keyFile: keyPath)
+        let publicPath = ProjectorSigningKey.publicPath(store: configuration.storePath)
+        try ProjectorSigningKey.writePublic(entry, to: publicPath)
+        logger.notice(loaded.created ? "projector signing key generated" : "projector signing key loaded", metadata: [
+            "signer": "\(entry.source)", "keyId": "\(entry.keyId)", "file": "\(keyPath)",
+            "publicEntry": "\(String(decoding: (try? KeyRegistry(keys: [entry]).jsonBytes()) ?? [], as: UTF8.self))",
+            "publicFile": "\(publicPath)",
+        ])
+        let counts = try store.integrityCounts()
+        var runtime = IntegrityRuntime()
+        if let registry = configuration.keyRegistry {
+            var verifier = ChainVerifier(registry: registry, maxUnverifiedPerChain: configuration.maxUnverifiedPerChain)
+            let states = try store.chainStates()
+            for state in states { verifier.restore(state) }
+            runtime.verifier = verifier
+            integrity = IntegrityStatus(checking: true, counts: counts, provisionalIds: try store.provisionalEventIds(),
+                                        lastJournalCheckpoint: try store.latestJournalCheckpoint())
+            logger.notice("integrity checking on", metadata: [
+                "keys": "\(registry.keys.count)", "chainsRestored": "\(states.count)",
+                "verified": "\(counts.verified)", "provisional": "\(counts.provisional)",
+            ])
+        } else {
+            integrity = IntegrityStatus(checking: false, counts: counts,
+                                        lastJournalCheckpoint: try store.latestJournalCheckpoint())
+            logger.warning("integrity checking is OFF: no key registry (--key-registry); chains and signatures are not checked and events are journaled as unverified")
+        }
+        self.runtime = Mutex(runtime)
         let store = self.store
         let logger = self.logger
         consumer = try KafkaConsumer(
@@ -96,6 +148,11 @@ public final class Projector: Service, Sendable {
             await closeClients()
             throw error
         }
+        do {
+            try await checkpointJournal()
+        } catch {
+            logger.error("cannot sign the final journal checkpoint", metadata: ["error": "\(error)"])
+        }
         await closeClients()
         logger.notice("projector stopped")
     }
@@ -103,6 +160,55 @@ public final class Projector: Service, Sendable {
     private func closeClients() async {
         await consumer.close()
         _ = await deadLetterProducer.shutdown(timeout: .seconds(5))
+    }
+
+    /// What the integrity check made of one record.
+    private enum Screened {
+        /// An event to decode and apply: its hash and, when checked, its place in the chain.
+        case event(Hash256, ChainLink?)
+        /// Not an event to apply and not refused: a verified checkpoint or a redelivery.
+        case skip
+        /// Refused with a reason.
+        case reject(String)
+    }
+
+    /// Hashes the record and, with a registry, runs it through the chain verifier.
+    private func screen(_ record: ConsumerRecord, verifier: inout ChainVerifier?, batch: inout StoreBatch,
+                        orphans: inout [ChainLink]) -> Screened {
+        let message = record.binaryMessage
+        guard var checker = verifier else {
+            if ChainCheckpoint.isCheckpointRecord(message) { return .skip }
+            do {
+                return .event(try EventHashing.hash(message: message).hash, nil)
+            } catch {
+                return .reject("unhashable: \(error)")
+            }
+        }
+        let verdict = checker.accept(record: message, topic: record.topic, partition: record.partition, offset: record.offset)
+        verifier = checker
+        switch verdict {
+        case .checkpoint(.verified(let coverage)):
+            batch.chainCheckpoints.append(StoredChainCheckpoint(checkpoint: coverage.checkpoint, offset: record.offset,
+                                                                body: record.value))
+            batch.verifiedRecords.append(contentsOf: coverage.verified.map {
+                RecordCoordinates(topic: $0.chain.topic, partition: $0.chain.partition, offset: $0.offset)
+            })
+            orphans.append(contentsOf: coverage.orphaned)
+            return .skip
+        case .checkpoint(.duplicate), .event(.duplicate):
+            return .skip
+        case .checkpoint(.rejected(let rejection)):
+            return .reject("\(rejection.code): \(rejection)")
+        case .event(.rejected(let rejection)):
+            return .reject("\(rejection.code): \(rejection)")
+        case .event(.provisional(let link)):
+            if link.forked {
+                logger.error("forked chain: two events claim the same place", metadata: [
+                    "chain": "\(link.chain)", "position": "\(link.position)", "offset": "\(link.offset)",
+                ])
+            }
+            return .event(link.hash, link)
+        }
     }
 
     /// Checks, dead-letters, applies and commits one batch of records.
@@ -115,14 +221,32 @@ public final class Projector: Service, Sendable {
         var touchedCases = Set<String>()
         var touchedContracts = Set<String>()
         var nextOffsets: [TopicPartition: Int64] = [:]
+        var runtime = self.runtime.withLock { $0 }
+        let verifierBefore = runtime.verifier
+        var orphans: [ChainLink] = []
         for record in records {
             nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
+            let eventHash: Hash256
+            let link: ChainLink?
+            switch screen(record, verifier: &runtime.verifier, batch: &batch, orphans: &orphans) {
+            case .skip:
+                continue
+            case .reject(let reason):
+                reject(record, reason: reason, into: &batch, rejected: &rejected)
+                continue
+            case .event(let hash, let chainLink):
+                eventHash = hash
+                link = chainLink
+            }
             switch check.check(record) {
             case .accepted(let event):
                 let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
                 switch state.apply(event, recordedAt: recordedAt) {
                 case .applied:
-                    batch.entries.append(JournalEntry(event: event, record: record))
+                    var entry = AccordStore.JournalEntry(event: event, record: record)
+                    entry.eventHash = eventHash
+                    entry.chainPosition = link?.position
+                    batch.entries.append(entry)
                     latest = max(latest ?? event.time, event.time)
                     switch event.kind.subjectKind {
                     case .caseId: touchedCases.insert(event.subject)
@@ -133,14 +257,26 @@ public final class Projector: Service, Sendable {
                     duplicates.increment()
                 }
             case .rejected(let reason):
-                rejected.append((record, reason))
-                batch.deadLetters.append(DeadLetterEntry(topic: record.topic, partition: record.partition,
-                                                         offset: record.offset, reason: reason))
-                logger.warning("record dead-lettered", metadata: [
-                    "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
-                    "reason": "\(reason)",
-                ])
+                reject(record, reason: reason, into: &batch, rejected: &rejected)
             }
+        }
+        for orphan in orphans {
+            let coordinates = RecordCoordinates(topic: orphan.chain.topic, partition: orphan.chain.partition, offset: orphan.offset)
+            let journaled = try batch.entries.first {
+                $0.topic == coordinates.topic && $0.partition == coordinates.partition && $0.offset == coordinates.offset
+            } ?? store.journalEntry(at: coordinates)
+            // An orphan that was never journaled was refused by the event check and is already dead-lettered.
+            guard let journaled else { continue }
+            let reason = "orphaned: event \(orphan.hash) at position \(orphan.position) of \(orphan.chain) is not on the chain its source signed (forged or wrongly attributed)"
+            logger.error("orphaned event: applied but never verifiable", metadata: [
+                "eventId": "\(journaled.eventId)", "chain": "\(orphan.chain)", "offset": "\(orphan.offset)",
+            ])
+            reject(journaled.consumerRecord, reason: reason, into: &batch, rejected: &rejected)
+        }
+        if let verifier = runtime.verifier {
+            batch.chainStates = verifier.chains.values.filter {
+                verifierBefore?.state(of: $0.chain)?.lastOffset != $0.lastOffset
+            }.sorted { ($0.chain.source, $0.chain.topic, $0.chain.partition) < ($1.chain.source, $1.chain.topic, $1.chain.partition) }
         }
         // Refused records must be safely on the dead-letter topic before their offsets are committed.
         try await DeadLetterPublisher(producer: deadLetterProducer).send(rejected)
@@ -150,13 +286,65 @@ public final class Projector: Service, Sendable {
             batch.cases = touchedCases.sorted().compactMap(documents.caseDocument)
             batch.contracts = touchedContracts.sorted().compactMap(documents.contractDocument)
         }
-        try await store.commitAsync(batch)
+        if !batch.entries.isEmpty {
+            runtime.batchesSinceCheckpoint += 1
+            runtime.entriesSinceCheckpoint += batch.entries.count
+        }
+        if runtime.entriesSinceCheckpoint > 0,
+           runtime.batchesSinceCheckpoint >= configuration.journalCheckpointBatches
+            || ContinuousClock.now - runtime.lastCheckpoint >= configuration.journalCheckpointInterval {
+            batch.journalCheckpoint = JournalCheckpointRequest(viewDigest: JournalViewDigest.digest(of: state, asOf: latest),
+                                                               issuedAt: ServiceClock.system.now(), key: signingKey)
+        }
+        let committed = try await store.commitBatchAsync(batch)
+        if committed.journalCheckpoint != nil {
+            runtime.batchesSinceCheckpoint = 0
+            runtime.entriesSinceCheckpoint = 0
+            runtime.lastCheckpoint = ContinuousClock.now
+        }
+        let installed = runtime
+        self.runtime.withLock { $0 = installed }
+        integrity.record(committed, chainCheckpoints: batch.chainCheckpoints.count)
         view.replace(state, latestEventTime: latest)
         applied.increment(by: batch.entries.count)
         refused.increment(by: rejected.count)
         batchTimer.recordInterval(since: started)
         // Kafka's committed offsets follow the store's, for operators' tools; the store stays the authority.
         try? await consumer.commit(records)
+    }
+
+    private func reject(_ record: ConsumerRecord, reason: String, into batch: inout StoreBatch,
+                        rejected: inout [(record: ConsumerRecord, reason: String)]) {
+        rejected.append((record, reason))
+        batch.deadLetters.append(DeadLetterEntry(topic: record.topic, partition: record.partition,
+                                                 offset: record.offset, reason: reason))
+        logger.warning("record dead-lettered", metadata: [
+            "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+            "reason": "\(reason)",
+        ])
+    }
+
+    /// Signs a journal checkpoint of the current head and view when entries were journaled since
+    /// the last one (called at shutdown).
+    func checkpointJournal() async throws {
+        let runtime = self.runtime.withLock { $0 }
+        guard runtime.entriesSinceCheckpoint > 0 else { return }
+        var batch = StoreBatch()
+        batch.journalCheckpoint = JournalCheckpointRequest(
+            viewDigest: JournalViewDigest.digest(of: view.snapshot(), asOf: view.latestEventTime),
+            issuedAt: ServiceClock.system.now(), key: signingKey)
+        let committed = try await store.commitBatchAsync(batch)
+        self.runtime.withLock {
+            $0.batchesSinceCheckpoint = 0
+            $0.entriesSinceCheckpoint = 0
+            $0.lastCheckpoint = ContinuousClock.now
+        }
+        integrity.record(committed, chainCheckpoints: 0)
+        if let checkpoint = committed.journalCheckpoint {
+            logger.notice("journal checkpoint signed", metadata: [
+                "position": "\(checkpoint.position)", "entryHash": "\(checkpoint.entryHash)",
+            ])
+        }
     }
 
     /// How far behind the end of its partitions the projector is.

@@ -1,3 +1,4 @@
+import AccordIntegrity
 import AccordProjection
 import Foundation
 
@@ -19,11 +20,26 @@ public struct ProjectorConfiguration: Sendable {
     public var rules: ProjectionRules
     /// Extra librdkafka consumer properties.
     public var consumerProperties: [String: String]
+    /// The agencies' public keys. When set, every record is checked by a `ChainVerifier` before
+    /// the projection; when nil, integrity checking is off and events are journaled unverified.
+    public var keyRegistry: KeyRegistry?
+    /// The projector's key file for journal checkpoints (generated when missing); nil:
+    /// `ProjectorSigningKey.defaultPath(store:)`.
+    public var signingKeyPath: String?
+    /// The signer URN of a generated projector key.
+    public var signer: String = ProjectorSigningKey.defaultSigner
+    /// A journal checkpoint is signed after this many batches that applied events…
+    public var journalCheckpointBatches: Int = 100
+    /// …or once this much time passed since the last one while events flow, and at shutdown.
+    public var journalCheckpointInterval: Duration = .seconds(10)
+    /// Unverified events one chain may hold before further ones are refused (`checkpoint-overdue`).
+    public var maxUnverifiedPerChain: Int = 100_000
 
     /// Creates a configuration.
     public init(bootstrapServers: String, groupID: String = "accord-projector", storePath: String,
                 host: String = "127.0.0.1", port: Int = 8080, batchSize: Int = 1_000,
-                rules: ProjectionRules = .defaults, consumerProperties: [String: String] = [:]) {
+                rules: ProjectionRules = .defaults, consumerProperties: [String: String] = [:],
+                keyRegistry: KeyRegistry? = nil, signingKeyPath: String? = nil) {
         self.bootstrapServers = bootstrapServers
         self.groupID = groupID
         self.storePath = storePath
@@ -32,5 +48,7 @@ public struct ProjectorConfiguration: Sendable {
         self.batchSize = batchSize
         self.rules = rules
         self.consumerProperties = consumerProperties
+        self.keyRegistry = keyRegistry
+        self.signingKeyPath = signingKeyPath
     }
 }

@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordIntegrity
 import AccordKafka
 import AccordProjection
 import AccordService
@@ -9,9 +10,10 @@ import Prometheus
 
 /// The accountability query API served by the projector: cases, timelines, flags,
 /// contract performance, area summaries, each as of any instant; plus health, readiness,
-/// metrics and the OpenAPI document.
+/// metrics, the integrity status and the OpenAPI document.
 public struct QueryAPI: Sendable {
     private let view: ViewHolder
+    private let integrity: IntegrityStatus
     private let lag: @Sendable () async throws -> [PartitionLag]
     private let logger: Logger
     private let registry: PrometheusCollectorRegistry?
@@ -20,14 +22,18 @@ public struct QueryAPI: Sendable {
     /// Creates the API over `projector`'s live view; `now` supplies the default `asOf`.
     public init(projector: Projector, registry: PrometheusCollectorRegistry? = nil, logger: Logger,
                 now: @escaping @Sendable () -> Timestamp = ServiceClock.system.now) {
-        self.init(view: projector.view, lag: { try await projector.lag() }, registry: registry, logger: logger, now: now)
+        self.init(view: projector.view, integrity: projector.integrity, lag: { try await projector.lag() },
+                  registry: registry, logger: logger, now: now)
     }
 
-    /// Creates the API over `view`; `lag` reports the consumer's lag for readiness.
-    public init(view: ViewHolder, lag: @escaping @Sendable () async throws -> [PartitionLag],
+    /// Creates the API over `view`; `integrity` says which events are provisional (by default
+    /// none: an empty status with checking on); `lag` reports the consumer's lag for readiness.
+    public init(view: ViewHolder, integrity: IntegrityStatus = IntegrityStatus(),
+                lag: @escaping @Sendable () async throws -> [PartitionLag],
                 registry: PrometheusCollectorRegistry? = nil, logger: Logger,
                 now: @escaping @Sendable () -> Timestamp = ServiceClock.system.now) {
         self.view = view
+        self.integrity = integrity
         self.lag = lag
         self.registry = registry
         self.logger = logger
@@ -45,6 +51,7 @@ public struct QueryAPI: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         let view = self.view
+        let integrity = self.integrity
         router.get("/health") { _, _ in
             Responses.json(Health(status: "ok", events: view.snapshot().eventCount))
         }
@@ -82,7 +89,7 @@ public struct QueryAPI: Sendable {
                 if entries.isEmpty, state.caseView(caseId, asOf: time.asOf, knownAt: time.knownAt) == nil {
                     throw NotFound(what: "case \(caseId)", time: time)
                 }
-                return page.page(entries)
+                return page.page(entries).map { TimelineItem($0, provisional: integrity.isProvisional(eventId: $0.eventId)) }
             }
         }
         router.get("/v1/flags") { request, _ in
@@ -105,6 +112,9 @@ public struct QueryAPI: Sendable {
                 guard known.contains(area) else { throw NotFound(what: "area \(area)", time: time) }
                 return state.areaSummary(area, asOf: time.asOf, knownAt: time.knownAt)
             }
+        }
+        router.get("/v1/integrity") { _, _ in
+            Responses.json(IntegrityAnswer(integrity.snapshot()))
         }
         router.get("/v1/view/digest") { request, _ in
             try answer(request) { state, time in
@@ -302,6 +312,80 @@ struct CaseListItem: Encodable, Sendable {
         status = view.status
         riskLevel = view.riskLevel
         openFlags = view.openFlags.count
+    }
+}
+
+/// A timeline entry with whether the event is still provisional: not yet covered by a signed
+/// checkpoint of its source (always true while integrity checking is off).
+struct TimelineItem: Encodable, Sendable {
+    let entry: TimelineEntry
+    let provisional: Bool
+
+    init(_ entry: TimelineEntry, provisional: Bool) {
+        self.entry = entry
+        self.provisional = provisional
+    }
+
+    private enum CodingKeys: String, CodingKey { case provisional }
+
+    func encode(to encoder: any Encoder) throws {
+        try entry.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(provisional, forKey: .provisional)
+    }
+}
+
+/// `/v1/integrity`: verified and provisional events and the last signed journal checkpoint.
+struct IntegrityAnswer: Encodable, Sendable {
+    let checking: Bool
+    let verified: Int
+    let provisional: Int
+    let chainCheckpoints: Int
+    let journalCheckpoints: Int
+    let lastJournalCheckpoint: JournalCheckpointAnswer?
+
+    init(_ snapshot: IntegrityStatus.Snapshot) {
+        checking = snapshot.checking
+        verified = snapshot.verified
+        provisional = snapshot.provisional
+        chainCheckpoints = snapshot.chainCheckpoints
+        journalCheckpoints = snapshot.journalCheckpoints
+        lastJournalCheckpoint = snapshot.lastJournalCheckpoint.map(JournalCheckpointAnswer.init)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case checking, verified, provisional, chainCheckpoints, journalCheckpoints, lastJournalCheckpoint
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(checking, forKey: .checking)
+        try container.encode(verified, forKey: .verified)
+        try container.encode(provisional, forKey: .provisional)
+        try container.encode(chainCheckpoints, forKey: .chainCheckpoints)
+        try container.encode(journalCheckpoints, forKey: .journalCheckpoints)
+        try container.encode(lastJournalCheckpoint, forKey: .lastJournalCheckpoint)
+    }
+}
+
+/// A signed journal checkpoint as shown by `/v1/integrity`.
+struct JournalCheckpointAnswer: Encodable, Sendable {
+    let position: Int64
+    let entryHash: String
+    let viewDigest: String
+    let issuedAt: Timestamp
+    let signer: String
+    let keyId: String
+    let signature: String
+
+    init(_ checkpoint: JournalCheckpoint) {
+        position = checkpoint.position
+        entryHash = checkpoint.entryHash.hex
+        viewDigest = checkpoint.viewDigest.hex
+        issuedAt = checkpoint.issuedAt
+        signer = checkpoint.signer
+        keyId = checkpoint.keyId
+        signature = checkpoint.signature
     }
 }
 

@@ -89,3 +89,10 @@ public struct Page<T: Sendable>: Sendable {
 }
 
 extension Page: Encodable where T: Encodable {}
+
+extension Page {
+    /// The same page with every item transformed.
+    func map<U: Sendable>(_ transform: (T) throws -> U) rethrows -> Page<U> {
+        Page<U>(items: try items.map(transform), total: total, nextCursor: nextCursor)
+    }
+}

@@ -35,9 +35,12 @@ public struct RecordCheck: Sendable {
 }
 
 extension JournalEntry {
-    /// The journal entry for `event`, read from `record`, keeping the record's bytes.
+    /// The journal entry for `event`, read from `record`, keeping the record's bytes. The event
+    /// id is the record's `ce_id` text exactly as received (it is hashed into the journal chain).
     public init(event: AccordEvent, record: ConsumerRecord) {
-        self.init(eventId: event.id.uuidString.lowercased(), topic: record.topic, partition: record.partition,
+        let received = record.header("ce_id")?.stringValue
+        let eventId = received.flatMap { $0.lowercased() == event.idString ? $0 : nil } ?? event.idString
+        self.init(eventId: eventId, topic: record.topic, partition: record.partition,
                   offset: record.offset, source: event.source.urn, sequence: event.sequence, type: event.type,
                   subject: event.subject, time: event.time.description,
                   recordedAt: Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time).description,

@@ -1,3 +1,4 @@
+import AccordIntegrity
 import AccordProjection
 import AccordProjector
 import AccordService
@@ -34,13 +35,19 @@ struct ProjectorCommand: AsyncParsableCommand {
     @Option(help: "Largest number of records committed in one store transaction.")
     var batchSize: Int = 1_000
 
+    @Option(help: "Agencies' public key registry JSON (env ACCORD_KEY_REGISTRY). When given, every record's hash chain and checkpoint signatures are checked before the projection; without it integrity checking is off.")
+    var keyRegistry: String?
+
+    @Option(help: "The projector's own signing key for journal checkpoints (env ACCORD_PROJECTOR_KEY; generated if missing; default <store>.projector-key.json).")
+    var signingKey: String?
+
     @Option(help: "Log level (env ACCORD_LOG_LEVEL; default notice).")
     var logLevel: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         ProcessRuntime.bootstrapLogging(level: ProcessRuntime.logLevel(logLevel ?? environment["ACCORD_LOG_LEVEL"]))
-        let registry = ProcessRuntime.bootstrapMetrics()
+        let metrics = ProcessRuntime.bootstrapMetrics()
         guard let bootstrap = bootstrapServers ?? environment["ACCORD_BOOTSTRAP_SERVERS"] else {
             throw ValidationError("--bootstrap-servers (or ACCORD_BOOTSTRAP_SERVERS) is required")
         }
@@ -52,14 +59,24 @@ struct ProjectorCommand: AsyncParsableCommand {
                 throw ValidationError("rules file \(rules): \(error)")
             }
         }
+        var registry: KeyRegistry?
+        if let path = keyRegistry ?? environment["ACCORD_KEY_REGISTRY"] {
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                registry = try KeyRegistry(jsonBytes: [UInt8](data))
+            } catch {
+                throw ValidationError("key registry \(path): \(error)")
+            }
+        }
         let logger = Logger(label: "accord.projector")
         let configuration = ProjectorConfiguration(
             bootstrapServers: bootstrap, groupID: group,
             storePath: store ?? environment["ACCORD_STORE"] ?? "accord-projector.sqlite",
             host: host, port: port ?? environment["ACCORD_HTTP_PORT"].flatMap(Int.init) ?? 8080,
-            batchSize: batchSize, rules: projectionRules)
+            batchSize: batchSize, rules: projectionRules, keyRegistry: registry,
+            signingKeyPath: signingKey ?? environment["ACCORD_PROJECTOR_KEY"])
         let projector = try Projector(configuration: configuration, logger: logger)
-        let api = QueryAPI(projector: projector, registry: registry, logger: logger).application(
+        let api = QueryAPI(projector: projector, registry: metrics, logger: logger).application(
             host: configuration.host, port: configuration.port)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: projector), .init(service: api)],

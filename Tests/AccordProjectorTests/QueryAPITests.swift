@@ -502,7 +502,7 @@ struct QueryAPITests {
         ("/v1/contracts/CT-9999/performance", 404), ("/v1/contracts/CT-0001/performance?knownAt=never", 400),
         ("/v1/areas/london-north/summary", 200), ("/v1/areas/london-south/summary", 200),
         ("/v1/areas/wales/summary", 404), ("/v1/areas/london-north/summary?asOf=2025-13-01T00:00:00Z", 400),
-        ("/v1/view/digest", 200), ("/v1/view/digest?asOf=x", 400),
+        ("/v1/view/digest", 200), ("/v1/view/digest?asOf=x", 400), ("/v1/integrity", 200),
         ("/v1/nothing-here", 404),
     ]
 

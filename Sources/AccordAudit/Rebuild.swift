@@ -1,0 +1,367 @@
+import AccordEvents
+import AccordKafka
+import AccordProjection
+import AccordStore
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a rebuild reads its events from.
+public enum RebuildSource: Sendable, Equatable {
+    /// The live store's journal (read only).
+    case journal
+    /// Every agency topic, from the beginning to its end when the rebuild starts.
+    case kafka(bootstrapServers: String, properties: [String: String] = [:], timeout: Duration = .seconds(10))
+
+    /// `journal` or `kafka`.
+    public var name: String {
+        switch self {
+        case .journal: "journal"
+        case .kafka: "kafka"
+        }
+    }
+}
+
+/// A finished rebuild: the new store beside the live one, what went into it, and (when asked)
+/// how it compares with the live store.
+public struct RebuildResult: Sendable {
+    /// The live store.
+    public var livePath: String
+    /// The rebuilt store (beside the live one).
+    public var outputPath: String
+    /// Where the events came from.
+    public var source: RebuildSource
+    /// Journal entries or Kafka records read.
+    public var recordsRead: Int
+    /// Events applied (and journaled in the rebuilt store).
+    public var eventsApplied: Int
+    /// Records carrying an event already applied.
+    public var duplicates: Int
+    /// Records refused (Kafka) or journal entries that did not decode.
+    public var refused: [String]
+    /// The latest event time: the instant the rebuilt rows describe.
+    public var latestEventTime: Timestamp?
+    /// The rebuilt view's digest at `latestEventTime`.
+    public var viewDigest: String
+    /// Case rows written.
+    public var caseRows: Int
+    /// Contract rows written.
+    public var contractRows: Int
+    /// The live journal's last position when the rebuild read it (a swap checks it has not moved).
+    public var liveLastPosition: Int64
+    /// The comparison with the live store, when asked for.
+    public var comparison: RebuildComparison?
+    /// Why the rebuilt store must not replace the live one (empty: it may).
+    public var swapBlockers: [String]
+}
+
+/// Rebuilds the whole view from scratch into a new store file beside the live one, compares it
+/// with the live store, and can swap it in.
+///
+/// Building reads the live store through a read-only connection and writes only the new file,
+/// so queries on the live store (and the projector) are never blocked by a rebuild. Swapping
+/// replaces the live file by an atomic rename and needs the projector to be stopped: it is
+/// refused when the live store's write-ahead log cannot be checkpointed or its journal moved
+/// since the rebuild read it.
+public enum Rebuild {
+    /// The rebuilt store's path for the live store at `livePath`: `<livePath>.rebuild.sqlite`.
+    public static func outputPath(for livePath: String) -> String { livePath + ".rebuild.sqlite" }
+
+    /// Rebuilds the view of the live store at `livePath` from `source` into `outputPath`
+    /// (replacing a previous rebuild there) and, with `compare`, compares it with the live store.
+    public static func run(livePath: String, from source: RebuildSource, rules: ProjectionRules = .defaults,
+                           compare: Bool, outputPath: String? = nil,
+                           logger: Logger = Logger(label: "accord.audit.rebuild"),
+                           progress: (AuditProgress) -> Void = { _ in }) async throws -> RebuildResult {
+        let output = outputPath ?? Self.outputPath(for: livePath)
+        if StoreCompanions.canonical(output) == StoreCompanions.canonical(livePath) {
+            throw AuditError.outputIsLiveStore(path: livePath)
+        }
+        let reader = try StoreAuditReader(path: livePath)
+        let liveJournal = try reader.journalSummary()
+        try StoreCompanions.remove(output)
+        var built: Built
+        switch source {
+        case .journal:
+            built = try fromJournal(reader: reader, rules: rules, output: output, total: liveJournal.count, progress: progress)
+        case .kafka(let servers, let properties, let timeout):
+            built = try await fromKafka(bootstrapServers: servers, properties: properties, timeout: timeout, rules: rules,
+                                        output: output, estimate: liveJournal.count, logger: logger, progress: progress)
+        }
+        var blockers: [String] = []
+        if !built.refused.isEmpty, source == .journal {
+            blockers.append("\(built.refused.count) live journal entries did not decode and would be lost")
+        }
+        // Tables the rebuild does not recreate (e.g. integrity checkpoints) must not be lost by a swap.
+        let rebuilt = try StoreAuditReader(path: output)
+        let recreated: Set<String> = ["journal", "case_view", "contract_view", "dead_letters", "consumer_offsets"]
+        for table in try reader.tableNames() where !recreated.contains(table) && !table.hasPrefix("sqlite_") && !table.hasPrefix("grdb_") {
+            let liveRows = try reader.rowCount(of: table) ?? 0
+            let newRows = try rebuilt.rowCount(of: table) ?? 0
+            if liveRows > newRows {
+                blockers.append("the live store's \(table) table has \(liveRows) rows, the rebuild \(newRows): a swap would lose them")
+            }
+        }
+        var comparison: RebuildComparison?
+        if compare || source != .journal {
+            let live = try LiveView.read(reader: reader, rules: rules, needsState: source != .journal)
+            if source != .journal {
+                let missing = live.fingerprints.keys.filter { built.fingerprints[$0] == nil }.count
+                if missing > 0 { blockers.append("\(missing) events of the live journal are not in Kafka any more") }
+            }
+            if compare {
+                comparison = RebuildComparison.make(live: live, reader: reader, built: built, source: source)
+            }
+        }
+        return RebuildResult(
+            livePath: livePath, outputPath: output, source: source, recordsRead: built.recordsRead,
+            eventsApplied: built.state.eventCount, duplicates: built.duplicates, refused: built.refused,
+            latestEventTime: built.latest, viewDigest: built.latest.map { built.state.digest(asOf: $0) } ?? ViewDigest.digest(of: [String]()),
+            caseRows: built.caseRows, contractRows: built.contractRows, liveLastPosition: liveJournal.lastPosition,
+            comparison: comparison, swapBlockers: blockers)
+    }
+
+    /// Replaces the live store file with the rebuilt one by an atomic rename, keeping the old
+    /// file as `<livePath>.before-rebuild-<UTC time>` (a hard link made before the rename).
+    /// The projector must be stopped. Returns the backup's path.
+    public static func swap(_ result: RebuildResult, now: Date = Date()) throws -> String {
+        guard result.swapBlockers.isEmpty else {
+            throw AuditError.swapRefused(result.swapBlockers.joined(separator: "; "))
+        }
+        let files = FileManager.default
+        guard files.fileExists(atPath: result.outputPath) else {
+            throw AuditError.swapRefused("the rebuilt store \(result.outputPath) is missing")
+        }
+        // Everything of the rebuilt store in its main file, no log beside it.
+        _ = try StoreFileMaintenance.checkpoint(path: result.outputPath)
+        try StoreCompanions.paths(of: result.outputPath).filter { files.fileExists(atPath: $0) }.forEach(files.removeItem(atPath:))
+        // The live store: nobody else writing, nothing appended since the rebuild read it.
+        let last = try StoreFileMaintenance.checkpoint(path: result.livePath)
+        guard last == result.liveLastPosition else {
+            throw StoreAuditError.changed(path: result.livePath, expected: result.liveLastPosition, found: last)
+        }
+        let stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
+        let backup = result.livePath + ".before-rebuild-\(stamp)"
+        do {
+            try files.linkItem(atPath: result.livePath, toPath: backup)
+        } catch {
+            throw AuditError.cannotWrite(path: backup, reason: "\(error.localizedDescription)")
+        }
+        guard rename(result.outputPath, result.livePath) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? files.removeItem(atPath: backup)
+            throw AuditError.cannotWrite(path: result.livePath, reason: reason)
+        }
+        // The old file's (checkpointed, empty) log and index must not be taken for the new file's.
+        for companion in StoreCompanions.paths(of: result.livePath) where files.fileExists(atPath: companion) {
+            try files.removeItem(atPath: companion)
+        }
+        return backup
+    }
+
+    // MARK: building
+
+    /// What a build produced.
+    struct Built {
+        var state: ProjectionState
+        var latest: Timestamp?
+        var recordsRead = 0
+        var duplicates = 0
+        var refused: [String] = []
+        var caseRows = 0
+        var contractRows = 0
+        /// Event id → fingerprint of its record (topic, partition, offset, recorded at, key, headers, value).
+        var fingerprints: [String: String] = [:]
+        /// Rows written, by id (for comparison).
+        var cases: [String] = []
+        var contracts: [String] = []
+    }
+
+    /// Streams applied entries into a new store, then writes every row as of the latest event time.
+    struct Writer {
+        let store: ProjectorStore
+        var batch = StoreBatch()
+
+        init(path: String) throws {
+            store = try ProjectorStore(path: path)
+        }
+
+        mutating func append(_ entry: JournalEntry) throws {
+            var copy = entry
+            copy.position = 0
+            batch.entries.append(copy)
+            if batch.entries.count >= 2_000 { try flush() }
+        }
+
+        mutating func flush() throws {
+            try store.commit(batch)
+            batch = StoreBatch()
+        }
+
+        /// Writes every case and contract row as of `latest`, plus `offsets` and `deadLetters`.
+        mutating func finish(_ built: inout Built, offsets: [StoredOffset], deadLetters: [DeadLetterEntry]) throws {
+            if let latest = built.latest {
+                let documents = AuditViewDocuments(state: built.state, asOf: latest)
+                built.cases = built.state.caseIds(asOf: latest)
+                built.contracts = built.state.contractIds(asOf: latest)
+                batch.cases = built.cases.compactMap { documents.caseDocument($0) }
+                batch.contracts = built.contracts.compactMap { documents.contractDocument($0) }
+                built.caseRows = batch.cases.count
+                built.contractRows = batch.contracts.count
+            }
+            batch.offsets = offsets
+            batch.deadLetters = deadLetters
+            try flush()
+        }
+    }
+
+    static func fingerprint(_ entry: JournalEntry) -> String {
+        var bytes: [UInt8] = []
+        func field(_ text: String) { bytes += Array(text.utf8); bytes.append(0) }
+        field(entry.topic)
+        field("\(entry.partition)")
+        field("\(entry.offset)")
+        field(entry.recordedAt)
+        field(entry.key.map { $0.map { String($0) }.joined(separator: ",") } ?? "nil")
+        for header in entry.headers { field(header.name); bytes += header.value; bytes.append(0) }
+        bytes += entry.value
+        return ViewDigest.fnv1a128(bytes)
+    }
+
+    private static func fromJournal(reader: StoreAuditReader, rules: ProjectionRules, output: String, total: Int,
+                                    progress: (AuditProgress) -> Void) throws -> Built {
+        var built = Built(state: ProjectionState(rules: rules))
+        var writer = try Writer(path: output)
+        let codec = EventCodec()
+        progress(AuditProgress(done: 0, total: total))
+        try reader.forEachJournalEntry { entry in
+            built.recordsRead += 1
+            defer { if built.recordsRead % 1_000 == 0 { progress(AuditProgress(done: built.recordsRead, total: total)) } }
+            let event: AccordEvent
+            do {
+                event = try entry.auditRecord.decodeEvent(codec: codec)
+            } catch {
+                built.refused.append("journal position \(entry.position) (event \(entry.eventId)) does not decode: \(error)")
+                return
+            }
+            switch built.state.apply(event, recordedAt: entry.recordedInstant(fallback: event.time)) {
+            case .applied:
+                built.latest = max(built.latest ?? event.time, event.time)
+                built.fingerprints[event.idString] = fingerprint(entry)
+                try writer.append(entry)
+            case .duplicate:
+                built.duplicates += 1
+            }
+        }
+        progress(AuditProgress(done: built.recordsRead, total: total))
+        try writer.finish(&built, offsets: try reader.offsets(), deadLetters: try reader.deadLetters())
+        return built
+    }
+
+    private static func fromKafka(bootstrapServers: String, properties: [String: String], timeout: Duration,
+                                  rules: ProjectionRules, output: String, estimate: Int, logger: Logger,
+                                  progress: (AuditProgress) -> Void) async throws -> Built {
+        var assignment: [TopicPartition: StartOffset] = [:]
+        for topic in AccordTopic.all where topic.owner != nil {
+            let count = try await KafkaTopicProbe.partitionCount(of: topic.name, bootstrapServers: bootstrapServers,
+                                                                 properties: properties, timeout: timeout, logger: logger)
+            for partition in 0..<count { assignment[TopicPartition(topic: topic.name, partition: partition)] = .beginning }
+        }
+        var built = Built(state: ProjectionState(rules: rules))
+        var writer = try Writer(path: output)
+        var deadLetters: [DeadLetterEntry] = []
+        var next: [TopicPartition: Int64] = [:]
+        let codec = EventCodec()
+        progress(AuditProgress(done: 0, total: estimate))
+        if !assignment.isEmpty {
+            let consumer: KafkaConsumer
+            do {
+                consumer = try KafkaConsumer(configuration: .init(bootstrapServers: bootstrapServers, clientID: "accord-audit-rebuild",
+                                                                  properties: properties), logger: logger)
+            } catch {
+                throw AuditError.kafka("\(error)")
+            }
+            do {
+                try await consumer.assign(assignment, stopAtEnd: true, timeout: timeout)
+                while true {
+                    let records = try await consumer.nextBatch(maxRecords: 1_000)
+                    if records.isEmpty { break }
+                    for record in records {
+                        built.recordsRead += 1
+                        next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
+                        switch AuditRecordCheck.check(record, codec: codec) {
+                        case .success(let event):
+                            let recordedAt = Timestamp.auditFromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
+                            switch built.state.apply(event, recordedAt: recordedAt) {
+                            case .applied:
+                                let entry = JournalEntry(auditEvent: event, record: record)
+                                built.latest = max(built.latest ?? event.time, event.time)
+                                built.fingerprints[event.idString] = fingerprint(entry)
+                                try writer.append(entry)
+                            case .duplicate:
+                                built.duplicates += 1
+                            }
+                        case .failure(let error):
+                            deadLetters.append(DeadLetterEntry(topic: record.topic, partition: record.partition,
+                                                               offset: record.offset, reason: error.description))
+                            built.refused.append("\(record.topicPartition)@\(record.offset): \(error.description)")
+                        }
+                    }
+                    progress(AuditProgress(done: built.recordsRead, total: max(estimate, built.recordsRead)))
+                }
+            } catch {
+                await consumer.close()
+                if let error = error as? KafkaError { throw AuditError.kafka(error.description) }
+                throw error
+            }
+            await consumer.close()
+        }
+        progress(AuditProgress(done: built.recordsRead, total: max(estimate, built.recordsRead)))
+        let offsets = next.sorted { $0.key < $1.key }.map {
+            StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value)
+        }
+        try writer.finish(&built, offsets: offsets, deadLetters: deadLetters)
+        return built
+    }
+}
+
+/// Finds how many partitions a topic has by asking for the watermarks of partitions 0, 1, 2, …
+/// until the broker says the partition (or topic) does not exist.
+enum KafkaTopicProbe {
+    static let maximum: Int32 = 1024
+
+    static func partitionCount(of topic: String, bootstrapServers: String, properties: [String: String],
+                               timeout: Duration, logger: Logger) async throws -> Int32 {
+        let probe: KafkaConsumer
+        do {
+            probe = try KafkaConsumer(configuration: .init(bootstrapServers: bootstrapServers, clientID: "accord-audit-probe",
+                                                           properties: properties), logger: logger)
+        } catch {
+            throw AuditError.kafka("\(error)")
+        }
+        var partition: Int32 = 0
+        do {
+            while partition < maximum {
+                try Task.checkCancellation()
+                do {
+                    try await probe.assign([TopicPartition(topic: topic, partition: partition): .end], stopAtEnd: true,
+                                           timeout: timeout)
+                } catch let error as KafkaError
+                            where ["_UNKNOWN_PARTITION", "_UNKNOWN_TOPIC", "UNKNOWN_TOPIC_OR_PART"].contains(error.codeName) {
+                    break
+                }
+                partition += 1
+            }
+        } catch {
+            await probe.close()
+            if let error = error as? KafkaError { throw AuditError.kafka("reading the partitions of \(topic): \(error)") }
+            throw error
+        }
+        await probe.close()
+        return partition
+    }
+}

@@ -1,0 +1,315 @@
+import AccordEvents
+import AccordIntegrity
+import AccordProjection
+import AccordStore
+import Foundation
+
+/// `accord audit verify`'s library: checks a projector store's whole journal against the
+/// agencies' key registry and the projector's key (`schemas/integrity.md` §6–§7).
+///
+/// In one pass over the journal in position order it checks (a) the journal hash chain —
+/// positions 1, 2, 3 … without gaps, valid fields, each entry hash recomputed over the previous
+/// one; (b) each stored record: its headers and value hash to the journaled event hash, its
+/// `ce_id`, `ce_source` and `ce_sequence` agree with the entry's columns, and its `ce_prevhash`
+/// is the hash of its predecessor in its source chain; (d) each signed journal checkpoint when
+/// its position is reached (signature with the projector's key, entry hash). Then (c) every
+/// stored agency checkpoint: signature with a key of its source valid when issued, and its head
+/// and last sequence against the stored chain; and that every entry marked verified is covered
+/// by one. It reports the first fault, and (e) per-source sequence gaps as findings. It also
+/// replays the journal through the projection (with the projector's `rules`) and compares the
+/// view digest at each journal checkpoint with the one the projector signed.
+public enum JournalAudit {
+    /// Opens the store at `path` read-only and verifies it.
+    public static func verify(storePath path: String, registry: KeyRegistry, projectorKeys: KeyRegistry? = nil,
+                              rules: ProjectionRules = .defaults) throws -> AuditSummary {
+        let store = try ProjectorStore(readOnlyPath: path)
+        return verify(store: store, registry: registry, projectorKeys: projectorKeys, rules: rules)
+    }
+
+    /// A verifier for reports: verifies the store at a path with these keys.
+    public static func reportVerifier(registry: KeyRegistry, projectorKeys: KeyRegistry? = nil)
+        -> @Sendable (String) throws -> VerificationOutcome {
+        { path in try verify(storePath: path, registry: registry, projectorKeys: projectorKeys).outcome }
+    }
+
+    /// Verifies `store`. Agency checkpoints are checked with `registry`; journal checkpoints with
+    /// `projectorKeys` (plus `registry`), or only for their entry hash when no key of their signer is known.
+    public static func verify(store: ProjectorStore, registry: KeyRegistry, projectorKeys: KeyRegistry? = nil,
+                              rules: ProjectionRules = .defaults) -> AuditSummary {
+        var audit = Walk(registry: registry, rules: rules)
+        audit.run(store: store, projectorKeys: projectorKeys)
+        return audit.summary
+    }
+
+    /// One event of a source chain as found in the journal.
+    struct ChainEvent {
+        let hash: Hash256
+        let sequence: Int64
+        let position: Int64
+    }
+
+    /// The state of one audit.
+    struct Walk {
+        let registry: KeyRegistry
+        var summary = AuditSummary()
+        /// Journaled events by chain and chain position (several when the chain forked).
+        var chains: [ChainID: [Int64: [ChainEvent]]] = [:]
+        /// Sequences seen per source.
+        var sequences: [String: [Int64]] = [:]
+        /// Entries marked verified, by chain: the highest chain position marked, and where.
+        var highestVerified: [ChainID: (chainPosition: Int64, entry: AccordStore.JournalEntry)] = [:]
+        /// The view replayed from the journal so far; nil once an entry no longer decodes.
+        var replay: ProjectionState?
+        /// The latest event time replayed.
+        var latest: Timestamp?
+        /// Journal checkpoints by position, for the view digest comparison.
+        var digests: [Int64: [JournalCheckpoint]] = [:]
+        let codec = EventCodec()
+
+        init(registry: KeyRegistry, rules: ProjectionRules) {
+            self.registry = registry
+            replay = ProjectionState(rules: rules)
+        }
+
+        mutating func run(store: ProjectorStore, projectorKeys: KeyRegistry?) {
+            let journalCheckpoints: [JournalCheckpoint]
+            do {
+                journalCheckpoints = try store.journalCheckpoints()
+            } catch {
+                summary.fault = AuditFault(kind: .unreadable, message: "journal checkpoints: \(error)")
+                return
+            }
+            let signatureKeys = Self.signatureRegistry(for: journalCheckpoints, projectorKeys: projectorKeys, registry: registry)
+            summary.journalSignaturesChecked = signatureKeys != nil || journalCheckpoints.isEmpty
+            if signatureKeys == nil, !journalCheckpoints.isEmpty {
+                let signers = Set(journalCheckpoints.map(\.signer)).sorted().joined(separator: ", ")
+                summary.notes.append("no public key of \(signers) was given (--projector-key-pub): journal checkpoint signatures were not checked")
+            }
+            var journal = AccordIntegrity.JournalVerifier(checkpoints: journalCheckpoints, registry: signatureKeys)
+            for checkpoint in journalCheckpoints { digests[checkpoint.position, default: []].append(checkpoint) }
+            if let fault = compareDigests(at: 0, entry: nil) {
+                summary.fault = fault
+                return
+            }
+            do {
+                try store.forEachJournalEntry { entry in
+                    if let fault = check(entry, journal: &journal) { throw Stop(fault: fault) }
+                }
+            } catch let stop as Stop {
+                summary.fault = stop.fault
+                return
+            } catch {
+                summary.fault = AuditFault(kind: .unreadable, position: summary.entries + 1, message: "\(error)")
+                return
+            }
+            let finished = journal.finish()
+            summary.journalCheckpointsVerified = finished.checkpointsVerified.count
+            if let fault = finished.fault {
+                summary.fault = AuditFault(kind: .journalCheckpoint, position: fault.position,
+                                           message: "journal checkpoint: \(fault.reason)")
+                return
+            }
+            summary.chains = chains.count
+            if replay == nil {
+                summary.notes.append("view digests were not compared: a journal entry no longer decodes as an event")
+            } else {
+                summary.viewDigestsCompared = journalCheckpoints.count
+            }
+            checkChainCheckpoints(store: store)
+            if summary.fault == nil { findSequenceGaps() }
+        }
+
+        /// Thrown out of the journal walk at the first fault.
+        struct Stop: Error {
+            let fault: AuditFault
+        }
+
+        /// The registry to check journal checkpoint signatures with: the projector's keys and the
+        /// agency registry together; nil when it holds no key of any checkpoint's signer.
+        static func signatureRegistry(for checkpoints: [JournalCheckpoint], projectorKeys: KeyRegistry?,
+                                      registry: KeyRegistry) -> KeyRegistry? {
+            var keys = projectorKeys?.keys ?? []
+            var ids = Set(keys.map(\.keyId))
+            for key in registry.keys where !ids.contains(key.keyId) {
+                keys.append(key)
+                ids.insert(key.keyId)
+            }
+            let signers = Set(checkpoints.map(\.signer))
+            guard !signers.isEmpty, keys.contains(where: { signers.contains($0.source) }) else { return nil }
+            return try? KeyRegistry(keys: keys)
+        }
+
+        /// Checks one entry; returns the fault, if any.
+        mutating func check(_ entry: AccordStore.JournalEntry, journal: inout AccordIntegrity.JournalVerifier) -> AuditFault? {
+            guard let chained = entry.chainEntry else {
+                return AuditFault(kind: .journalChain, entry: entry,
+                                  message: "no valid event hash or entry hash stored: the entry cannot belong to the journal chain")
+            }
+            let record = JournalRecord(entry: chained, headers: entry.messageHeaders, value: entry.value)
+            if let fault = journal.check(record) {
+                let kind: AuditFault.Kind
+                switch fault.reason {
+                case .eventHashMismatch, .eventIdMismatch, .unreadableRecord: kind = .eventHash
+                case .checkpointMismatch, .checkpointSignature, .checkpointBeyondEnd: kind = .journalCheckpoint
+                case .positionOutOfOrder, .invalidField, .entryHashMismatch: kind = .journalChain
+                }
+                let prefix = kind == .journalCheckpoint ? "signed journal checkpoint at this position: " : ""
+                return AuditFault(kind: kind, entry: entry, message: prefix + fault.reason.description)
+            }
+            summary.entries = entry.position
+            summary.head = chained.entryHash
+            // The journal verifier recomputed the hash from these bytes; read the attributes the chain needs.
+            guard let hashed = try? EventHashing.hash(headers: entry.messageHeaders, value: entry.value) else {
+                return AuditFault(kind: .eventHash, entry: entry, message: "stored record cannot be hashed")
+            }
+            guard hashed.source == entry.source else {
+                return AuditFault(kind: .eventHash, entry: entry,
+                                  message: "stored source column \(entry.source) differs from the record's ce_source \(hashed.source ?? "(none)")")
+            }
+            guard let sequenceText = hashed.sequence, let sequence = Int64(sequenceText), sequence == entry.sequence else {
+                return AuditFault(kind: .eventHash, entry: entry,
+                                  message: "stored sequence column \(entry.sequence) differs from the record's ce_sequence \(hashed.sequence ?? "(none)")")
+            }
+            sequences[entry.source, default: []].append(sequence)
+            if let fault = replayEntry(entry) { return fault }
+            if entry.verified { summary.verified += 1 } else { summary.provisional += 1 }
+            guard let chainPosition = entry.chainPosition else {
+                summary.unchained += 1
+                if entry.verified {
+                    return AuditFault(kind: .chainLink, entry: entry, message: "marked verified but has no chain position")
+                }
+                return nil
+            }
+            let chain = ChainID(source: entry.source, topic: entry.topic, partition: entry.partition)
+            guard chainPosition >= 1 else {
+                return AuditFault(kind: .chainLink, entry: entry, message: "chain position \(chainPosition) is not ≥ 1")
+            }
+            guard let prevText = hashed.prevHash, let prev = Hash256(hex: prevText) else {
+                return AuditFault(kind: .chainLink, entry: entry,
+                                  message: "has chain position \(chainPosition) in \(chain) but no valid ce_prevhash")
+            }
+            if chainPosition == 1 {
+                guard prev == .zero else {
+                    return AuditFault(kind: .chainLink, entry: entry,
+                                      message: "first event of \(chain) has ce_prevhash \(prev), not genesis")
+                }
+            } else if let predecessors = chains[chain]?[chainPosition - 1] {
+                guard let parent = predecessors.first(where: { $0.hash == prev }) else {
+                    return AuditFault(kind: .chainLink, entry: entry,
+                                      message: "broken chain \(chain) at position \(chainPosition): ce_prevhash \(prev) but the journaled event at position \(chainPosition - 1) has hash \(predecessors.map(\.hash.hex).joined(separator: ", "))")
+                }
+                guard sequence > parent.sequence else {
+                    return AuditFault(kind: .chainLink, entry: entry,
+                                      message: "sequence \(sequence) does not follow \(parent.sequence) in \(chain)")
+                }
+            } else {
+                summary.unlinked += 1
+            }
+            chains[chain, default: [:]][chainPosition, default: []]
+                .append(ChainEvent(hash: hashed.hash, sequence: sequence, position: entry.position))
+            if entry.verified, chainPosition > (highestVerified[chain]?.chainPosition ?? 0) {
+                highestVerified[chain] = (chainPosition, entry)
+            }
+            return nil
+        }
+
+        /// Applies the entry's event to the replayed view and compares digests at journal checkpoints.
+        mutating func replayEntry(_ entry: AccordStore.JournalEntry) -> AuditFault? {
+            guard replay != nil else { return nil }
+            let message = BinaryMessage(key: entry.key, headers: entry.messageHeaders, value: entry.value)
+            guard let event = try? codec.decodeBinary(message, topic: entry.topic) else {
+                replay = nil
+                return nil
+            }
+            _ = replay?.apply(event, recordedAt: Timestamp(rfc3339: entry.recordedAt) ?? event.time)
+            latest = max(latest ?? event.time, event.time)
+            return compareDigests(at: entry.position, entry: entry)
+        }
+
+        /// Compares the replayed view's digest with every journal checkpoint at `position`.
+        func compareDigests(at position: Int64, entry: AccordStore.JournalEntry?) -> AuditFault? {
+            guard let due = digests[position], let replay else { return nil }
+            let digest = JournalViewDigest.digest(of: replay, asOf: latest)
+            for checkpoint in due where checkpoint.viewDigest != digest {
+                let message = "signed journal checkpoint at this position has view digest \(checkpoint.viewDigest), but replaying entries 1…\(position) gives \(digest): the view was not produced by this journal"
+                if let entry { return AuditFault(kind: .viewDigest, entry: entry, message: message) }
+                return AuditFault(kind: .viewDigest, position: position, message: message)
+            }
+            return nil
+        }
+
+        /// Checks every stored agency checkpoint, then that every verified entry is covered by one.
+        mutating func checkChainCheckpoints(store: ProjectorStore) {
+            let stored: [StoredChainCheckpoint]
+            do {
+                stored = try store.chainCheckpoints()
+            } catch {
+                summary.fault = AuditFault(kind: .unreadable, message: "agency checkpoints: \(error)")
+                return
+            }
+            var covered: [ChainID: Int64] = [:]
+            for (n, item) in stored.enumerated() {
+                let checkpoint = item.checkpoint
+                let chain = checkpoint.chain
+                let coordinates = RecordCoordinates(topic: chain.topic, partition: chain.partition, offset: item.offset)
+                let name = "agency checkpoint #\(n + 1) of \(chain) (count \(checkpoint.count), key \(checkpoint.keyId))"
+                if let rejection = registry.verify(signature: checkpoint.signature, over: checkpoint.signedBytes,
+                                                   keyId: checkpoint.keyId, signer: chain.source, at: checkpoint.issuedAt) {
+                    summary.fault = AuditFault(kind: .chainCheckpoint, position: nil, eventId: nil, coordinates: coordinates,
+                                               message: "\(name): \(rejection)")
+                    return
+                }
+                if let body = try? ChainCheckpoint(json: item.body), body != checkpoint {
+                    summary.fault = AuditFault(kind: .chainCheckpoint, coordinates: coordinates,
+                                               message: "\(name): the stored record body differs from the stored fields")
+                    return
+                }
+                if checkpoint.count == 0 {
+                    summary.chainCheckpointsVerified += 1
+                } else if let atCount = chains[chain]?[checkpoint.count] {
+                    guard let head = atCount.first(where: { $0.hash == checkpoint.head }) else {
+                        summary.fault = AuditFault(
+                            kind: .chainCheckpoint, position: atCount.first?.position, coordinates: coordinates,
+                            message: "\(name) signs head \(checkpoint.head) but the journal holds \(atCount.map(\.hash.hex).joined(separator: ", ")) at that chain position")
+                        return
+                    }
+                    guard head.sequence == checkpoint.lastSequence else {
+                        summary.fault = AuditFault(
+                            kind: .chainCheckpoint, position: head.position, coordinates: coordinates,
+                            message: "\(name) signs last sequence \(checkpoint.lastSequence) but the journaled head event has \(head.sequence)")
+                        return
+                    }
+                    summary.chainCheckpointsVerified += 1
+                } else {
+                    summary.chainCheckpointsUnmatched += 1
+                }
+                covered[chain] = max(covered[chain] ?? 0, checkpoint.count)
+            }
+            for (chain, marked) in highestVerified.sorted(by: { $0.value.entry.position < $1.value.entry.position })
+            where marked.chainPosition > (covered[chain] ?? 0) {
+                summary.fault = AuditFault(
+                    kind: .chainCheckpoint, entry: marked.entry,
+                    message: "marked verified at chain position \(marked.chainPosition) of \(chain), but no stored checkpoint covers beyond \(covered[chain] ?? 0)")
+                return
+            }
+            if summary.chainCheckpointsUnmatched > 0 {
+                summary.notes.append("\(summary.chainCheckpointsUnmatched) agency checkpoint(s) verified by signature only: their head event was refused by the event check and is not journaled")
+            }
+            if summary.unlinked > 0 {
+                summary.notes.append("\(summary.unlinked) event(s) whose chain predecessor is not journaled (refused after linking, or before the journal began): their link was not checked")
+            }
+        }
+
+        /// Gaps in each source's sequence numbers (events numbered but never journaled).
+        mutating func findSequenceGaps() {
+            var gaps: [SequenceGap] = []
+            for (source, seen) in sequences.sorted(by: { $0.key < $1.key }) {
+                let sorted = Array(Set(seen)).sorted()
+                for (a, b) in zip(sorted, sorted.dropFirst()) where b > a + 1 {
+                    gaps.append(SequenceGap(source: source, after: a, next: b))
+                }
+            }
+            summary.sequenceGaps = gaps
+        }
+    }
+}

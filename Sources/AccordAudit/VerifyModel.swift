@@ -1,0 +1,160 @@
+import AccordIntegrity
+import AccordStore
+
+/// What an integrity audit found wrong: the first bad entry or checkpoint, where it is and why.
+public struct AuditFault: Sendable, Hashable, CustomStringConvertible {
+    /// Which check failed.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// The journal hash chain: positions, fields, entry hashes.
+        case journalChain = "journal-chain"
+        /// A stored record's bytes do not hash to its journaled event hash, or its columns disagree with it.
+        case eventHash = "event-hash"
+        /// A stored event does not link to its predecessor in its source chain.
+        case chainLink = "chain-link"
+        /// A stored agency checkpoint: signature or consistency with the stored chain.
+        case chainCheckpoint = "chain-checkpoint"
+        /// A signed journal checkpoint: signature, entry hash, or beyond the journal's end.
+        case journalCheckpoint = "journal-checkpoint"
+        /// A signed journal checkpoint's view digest differs from the view replayed from the journal.
+        case viewDigest = "view-digest"
+        /// The store could not be read (a row no longer parses).
+        case unreadable = "unreadable"
+    }
+
+    /// Which check failed.
+    public let kind: Kind
+    /// The journal position concerned, when the fault is about an entry (or a checkpoint's position).
+    public let position: Int64?
+    /// The event id of that entry, when known.
+    public let eventId: String?
+    /// The Kafka coordinates of that entry (or of the checkpoint record), when known.
+    public let coordinates: RecordCoordinates?
+    /// What is wrong.
+    public let message: String
+
+    /// Creates a fault.
+    public init(kind: Kind, position: Int64? = nil, eventId: String? = nil, coordinates: RecordCoordinates? = nil,
+                message: String) {
+        self.kind = kind
+        self.position = position
+        self.eventId = eventId
+        self.coordinates = coordinates
+        self.message = message
+    }
+
+    /// Creates a fault about a stored journal entry.
+    init(kind: Kind, entry: AccordStore.JournalEntry, message: String) {
+        self.init(kind: kind, position: entry.position, eventId: entry.eventId,
+                  coordinates: RecordCoordinates(topic: entry.topic, partition: entry.partition, offset: entry.offset),
+                  message: message)
+    }
+
+    /// `journal position 12 (event …, topic/partition@offset): message`.
+    public var description: String {
+        var place: [String] = []
+        if let eventId { place.append("event \(eventId)") }
+        if let coordinates { place.append(coordinates.description) }
+        let subject = position.map { "journal position \($0)" } ?? kind.rawValue
+        return place.isEmpty ? "\(subject): \(message)" : "\(subject) (\(place.joined(separator: ", "))): \(message)"
+    }
+}
+
+/// Sequence numbers missing from one source's events in the journal: an accountability finding
+/// (events the agency numbered but the journal never received), not corruption.
+public struct SequenceGap: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The source URN.
+    public let source: String
+    /// The last sequence present before the gap.
+    public let after: Int64
+    /// The first sequence present after the gap.
+    public let next: Int64
+
+    /// Creates a gap.
+    public init(source: String, after: Int64, next: Int64) {
+        self.source = source
+        self.after = after
+        self.next = next
+    }
+
+    /// How many sequence numbers are missing.
+    public var missing: Int64 { next - after - 1 }
+
+    /// `source: missing 5…6 (2)`.
+    public var description: String {
+        let range = missing == 1 ? "\(after + 1)" : "\(after + 1)…\(next - 1)"
+        return "\(source): sequence \(range) missing (\(missing) event\(missing == 1 ? "" : "s"))"
+    }
+}
+
+/// The outcome of `JournalAudit.verify`: what was checked, and the first fault if any.
+public struct AuditSummary: Sendable, Hashable {
+    /// Journal entries checked (all of them when intact; up to the fault otherwise).
+    public var entries: Int64 = 0
+    /// The entry hash of the last entry checked.
+    public var head: Hash256 = .zero
+    /// Distinct source chains `(source, topic, partition)` in the journal.
+    public var chains: Int = 0
+    /// Stored agency checkpoints whose signature and head were verified.
+    public var chainCheckpointsVerified: Int = 0
+    /// Stored agency checkpoints whose signature verified but whose head event is not in the
+    /// journal (not applied, e.g. refused by the event check), so the head could not be compared.
+    public var chainCheckpointsUnmatched: Int = 0
+    /// Signed journal checkpoints verified (signature, when a projector key is known, and entry hash).
+    public var journalCheckpointsVerified: Int = 0
+    /// Journal checkpoints whose view digest was compared with the replayed view.
+    public var viewDigestsCompared: Int = 0
+    /// Whether journal checkpoint signatures were checked (a projector key was available).
+    public var journalSignaturesChecked: Bool = false
+    /// Entries marked verified (covered by an agency checkpoint).
+    public var verified: Int64 = 0
+    /// Entries still provisional (or journaled while integrity checking was off).
+    public var provisional: Int64 = 0
+    /// Entries journaled without a chain position (integrity checking was off).
+    public var unchained: Int64 = 0
+    /// Entries whose chain predecessor is not in the journal, so their link could not be checked.
+    public var unlinked: Int64 = 0
+    /// Missing per-source sequence numbers (findings, not corruption).
+    public var sequenceGaps: [SequenceGap] = []
+    /// Remarks about what could not be checked.
+    public var notes: [String] = []
+    /// The first fault, nil when intact.
+    public var fault: AuditFault?
+
+    /// True when no fault was found.
+    public var isIntact: Bool { fault == nil }
+
+    /// Creates an empty summary.
+    public init() {}
+
+    /// A short human summary (several lines).
+    public var text: String {
+        var lines: [String] = []
+        if let fault {
+            lines.append("journal NOT intact: \(fault)")
+            lines.append("checked before the fault: \(entries) entries")
+        } else {
+            lines.append("journal intact: \(entries) entries, head \(head)")
+            lines.append("chains: \(chains); agency checkpoints verified: \(chainCheckpointsVerified)"
+                         + (chainCheckpointsUnmatched > 0 ? " (+\(chainCheckpointsUnmatched) whose head event is not journaled)" : ""))
+            lines.append("journal checkpoints verified: \(journalCheckpointsVerified)"
+                         + (journalSignaturesChecked ? "" : " (entry hashes only: no projector key, signatures not checked)")
+                         + "; view digests matching the replay: \(viewDigestsCompared)")
+            lines.append("events: \(verified) verified, \(provisional) provisional"
+                         + (unchained > 0 ? " (\(unchained) journaled with integrity checking off)" : ""))
+            if sequenceGaps.isEmpty {
+                lines.append("sequence gaps: none")
+            } else {
+                lines.append("sequence gaps: \(sequenceGaps.count) (accountability findings, not corruption)")
+                lines.append(contentsOf: sequenceGaps.map { "  \($0)" })
+            }
+        }
+        lines.append(contentsOf: notes.map { "note: \($0)" })
+        return lines.joined(separator: "\n")
+    }
+
+    /// The outcome in the report model's terms.
+    public var outcome: VerificationOutcome {
+        VerificationOutcome(passed: isIntact, summary: text.split(separator: "\n").first.map(String.init) ?? "",
+                            problems: fault.map { ["\($0)"] } ?? [])
+    }
+}

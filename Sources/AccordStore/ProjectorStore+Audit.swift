@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+
+/// Read-only access to a projector store for audits (replay, rebuild, reports).
+///
+/// The store file is opened with a read-only connection, so an audit never writes to the
+/// live store and, in WAL mode, never blocks the projector's writer or its readers.
+public final class StoreAuditReader: Sendable {
+    private let queue: DatabaseQueue
+    /// The path of the store file read.
+    public let path: String
+
+    /// Opens the store at `path` read-only. Throws `StoreAuditError.missing` when there is no such file.
+    public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreAuditError.missing(path: path) }
+        var configuration = Configuration()
+        configuration.label = "accord.audit.reader"
+        configuration.readonly = true
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        self.path = path
+        guard try queue.read({ db in try db.tableExists("journal") }) else {
+            throw StoreAuditError.notAStore(path: path)
+        }
+    }
+
+    /// Number of journal entries and the highest position (0 when empty).
+    public func journalSummary() throws -> (count: Int, lastPosition: Int64) {
+        try queue.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(max(position), 0) AS last FROM journal")
+            return (row?["n"] ?? 0, row?["last"] ?? 0)
+        }
+    }
+
+    /// Calls `body` with every journal entry in position order, reading in pages.
+    public func forEachJournalEntry(pageSize: Int = 5_000, _ body: (JournalEntry) throws -> Void) throws {
+        var after: Int64 = 0
+        let decoder = JSONDecoder()
+        while true {
+            let page: [JournalEntry] = try queue.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT position, event_id, topic, partition, "offset", source, sequence, type, subject, time,
+                           recorded_at, key, headers, value
+                    FROM journal WHERE position > ? ORDER BY position LIMIT ?
+                    """, arguments: [after, max(1, pageSize)])
+                    .map { row in
+                        let headersText: String = row["headers"]
+                        let keyData: Data? = row["key"]
+                        let valueData: Data = row["value"]
+                        let headers = (try? decoder.decode([StoredHeader].self, from: Data(headersText.utf8))) ?? []
+                        return JournalEntry(
+                            position: row["position"], eventId: row["event_id"], topic: row["topic"],
+                            partition: Int32(truncatingIfNeeded: row["partition"] as Int64), offset: row["offset"],
+                            source: row["source"], sequence: row["sequence"], type: row["type"], subject: row["subject"],
+                            time: row["time"], recordedAt: row["recorded_at"], key: keyData.map { [UInt8]($0) },
+                            headers: headers, value: [UInt8](valueData))
+                    }
+            }
+            guard let last = page.last else { return }
+            for entry in page { try body(entry) }
+            after = last.position
+        }
+    }
+
+    /// Every row of the case view table, by case id.
+    public func caseDocuments() throws -> [ViewDocument] {
+        try documents(sql: "SELECT case_id AS id, area, document FROM case_view ORDER BY case_id")
+    }
+
+    /// Every row of the contract view table, by contract id.
+    public func contractDocuments() throws -> [ViewDocument] {
+        try documents(sql: "SELECT contract_id AS id, area, document FROM contract_view ORDER BY contract_id")
+    }
+
+    private func documents(sql: String) throws -> [ViewDocument] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: sql).map { row in
+                let document: Data = row["document"]
+                return ViewDocument(id: row["id"], area: row["area"], json: [UInt8](document))
+            }
+        }
+    }
+
+    /// The dead-letter log, oldest first.
+    public func deadLetters() throws -> [DeadLetterEntry] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT topic, partition, \"offset\", reason FROM dead_letters ORDER BY id")
+                .map { DeadLetterEntry(topic: $0["topic"], partition: Int32(truncatingIfNeeded: $0["partition"] as Int64),
+                                       offset: $0["offset"], reason: $0["reason"]) }
+        }
+    }
+
+    /// The stored next offset of every partition.
+    public func offsets() throws -> [StoredOffset] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT topic, partition, next_offset FROM consumer_offsets ORDER BY topic, partition")
+                .map { StoredOffset(topic: $0["topic"], partition: Int32(truncatingIfNeeded: $0["partition"] as Int64),
+                                    nextOffset: $0["next_offset"]) }
+        }
+    }
+
+    /// The names of the tables of the store.
+    public func tableNames() throws -> [String] {
+        try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        }
+    }
+
+    /// The column names of `table` (empty for an unknown table).
+    public func columnNames(of table: String) throws -> [String] {
+        try queue.read { db in
+            guard try db.tableExists(table) else { return [] }
+            return try db.columns(in: table).map(\.name)
+        }
+    }
+
+    /// Number of rows of `table` (nil for an unknown table).
+    public func rowCount(of table: String) throws -> Int? {
+        try queue.read { db in
+            guard try db.tableExists(table) else { return nil }
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)")
+        }
+    }
+
+    /// Rows of `table` grouped by the value of `column` (as text; NULL as nil), at most `limit`
+    /// groups, largest first. Empty when the table or column does not exist.
+    public func valueCounts(table: String, column: String, limit: Int = 20) throws -> [(value: String?, count: Int)] {
+        try queue.read { db in
+            guard try db.tableExists(table), try db.columns(in: table).contains(where: { $0.name == column }) else { return [] }
+            let c = column.quotedDatabaseIdentifier
+            return try Row.fetchAll(db, sql: """
+                SELECT CAST(\(c) AS TEXT) AS v, count(*) AS n FROM \(table.quotedDatabaseIdentifier)
+                GROUP BY \(c) ORDER BY n DESC LIMIT ?
+                """, arguments: [max(1, limit)]).map { ($0["v"], $0["n"]) }
+        }
+    }
+}
+
+/// Why an audit could not use a store file.
+public enum StoreAuditError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// There is no file at the path.
+    case missing(path: String)
+    /// The file is not a projector store.
+    case notAStore(path: String)
+    /// The live store is still in use (a checkpoint could not complete).
+    case inUse(path: String)
+    /// The live store's journal changed since it was read.
+    case changed(path: String, expected: Int64, found: Int64)
+    /// A store file still has a write-ahead log next to it.
+    case pendingLog(path: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path): "no store at \(path)"
+        case .notAStore(let path): "\(path) is not a projector store (no journal table)"
+        case .inUse(let path): "\(path) is in use (its write-ahead log could not be checkpointed); stop the projector first"
+        case .changed(let path, let expected, let found):
+            "\(path) changed while it was being rebuilt (journal ended at position \(expected), now \(found)); stop the projector and run again"
+        case .pendingLog(let path): "\(path) still has a non-empty write-ahead log"
+        }
+    }
+}
+
+/// File-level operations on store files for `accord audit rebuild --swap`.
+public enum StoreFileMaintenance {
+    /// Moves everything in the write-ahead log of the store at `path` into the database file and
+    /// truncates the log, then returns the journal's last position. Throws `StoreAuditError.inUse`
+    /// when another connection prevents the checkpoint from completing.
+    public static func checkpoint(path: String) throws -> Int64 {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreAuditError.missing(path: path) }
+        var configuration = Configuration()
+        configuration.label = "accord.audit.checkpoint"
+        configuration.busyMode = .timeout(2)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let last: Int64 = try queue.writeWithoutTransaction { db in
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            let busy: Int = row?[0] ?? 0
+            if busy != 0 { throw StoreAuditError.inUse(path: path) }
+            return try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM journal") ?? 0
+        }
+        try queue.close()
+        return last
+    }
+}

@@ -1,0 +1,172 @@
+import AccordAudit
+import AccordEvents
+import AccordIntegrity
+import AccordStore
+import Foundation
+import Testing
+
+@Suite("accord audit verify: journal chain, event hashes, chain links, checkpoints, sequences")
+struct VerifyTests {
+    @Test("an intact store verifies, with its counts and the sequence gap as a finding")
+    func intact() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        let summary = try fixture.verify()
+        #expect(summary.isIntact, "\(summary.text)")
+        #expect(summary.entries == 59)
+        #expect(summary.verified == 59 && summary.provisional == 0)
+        #expect(summary.chains > 1)
+        #expect(summary.chainCheckpointsVerified > summary.chains, "both rounds of agency checkpoints")
+        #expect(summary.journalCheckpointsVerified == 2)
+        #expect(summary.journalSignaturesChecked)
+        #expect(summary.viewDigestsCompared == 2)
+        #expect(summary.sequenceGaps.count == 1)
+        #expect(summary.sequenceGaps.first?.source == fixture.gapSource)
+        #expect(summary.sequenceGaps.first?.missing == 1)
+        #expect(summary.text.contains("journal intact: 59 entries"))
+    }
+
+    @Test("a stored payload changed after the fact is caught at its entry")
+    func tamperedPayload() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        try fixture.tamper("UPDATE journal SET value = ? WHERE position = 17", arguments: [Data("{\"tampered\":true}".utf8)])
+        let summary = try fixture.verify()
+        let fault = try #require(summary.fault)
+        #expect(fault.kind == .eventHash)
+        #expect(fault.position == 17)
+        #expect(fault.eventId == (try fixture.eventId(at: 17)))
+        #expect(fault.coordinates != nil)
+        #expect(fault.description.contains("journal position 17"))
+        #expect(fault.message.contains("altered"))
+    }
+
+    @Test("a deleted entry is caught at the gap")
+    func deletedEntry() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        try fixture.tamper("DELETE FROM journal WHERE position = 12")
+        let fault = try #require(try fixture.verify().fault)
+        #expect(fault.kind == .journalChain)
+        #expect(fault.position == 13)
+        #expect(fault.message.contains("expected position 12"))
+        #expect(fault.message.contains("deleted"))
+    }
+
+    @Test("two entries swapped are caught at the first of them")
+    func reordered() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        let moved = try fixture.eventId(at: 9)
+        try fixture.tamper("UPDATE journal SET position = -1 WHERE position = 8")
+        try fixture.tamper("UPDATE journal SET position = 8 WHERE position = 9")
+        try fixture.tamper("UPDATE journal SET position = 9 WHERE position = -1")
+        let fault = try #require(try fixture.verify().fault)
+        #expect(fault.kind == .journalChain)
+        #expect(fault.position == 8)
+        #expect(fault.eventId == moved)
+        #expect(fault.message.contains("entry hash"))
+    }
+
+    @Test("two agency checkpoints' signatures swapped are caught")
+    func swappedCheckpointSignature() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        try fixture.tamper("""
+            UPDATE chain_checkpoints SET signature = CASE id WHEN 1 THEN (SELECT signature FROM chain_checkpoints WHERE id = 2)
+                                                              ELSE (SELECT signature FROM chain_checkpoints WHERE id = 1) END
+            WHERE id IN (1, 2)
+            """)
+        let fault = try #require(try fixture.verify().fault)
+        #expect(fault.kind == .chainCheckpoint)
+        #expect(fault.message.contains("agency checkpoint #1"))
+        #expect(fault.message.contains("signature"))
+        #expect(fault.coordinates != nil)
+    }
+
+    @Test("two journal checkpoints' signatures swapped are caught; without the projector key only entry hashes are checked")
+    func swappedJournalCheckpointSignature() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        try fixture.tamper("""
+            UPDATE journal_checkpoints SET signature = CASE id WHEN 1 THEN (SELECT signature FROM journal_checkpoints WHERE id = 2)
+                                                                ELSE (SELECT signature FROM journal_checkpoints WHERE id = 1) END
+            WHERE id IN (1, 2)
+            """)
+        let fault = try #require(try fixture.verify().fault)
+        #expect(fault.kind == .journalCheckpoint)
+        #expect(fault.position == 30)
+        #expect(fault.message.contains("signature"))
+        let unkeyed = try JournalAudit.verify(storePath: fixture.path, registry: fixture.registry)
+        #expect(unkeyed.isIntact)
+        #expect(!unkeyed.journalSignaturesChecked)
+        #expect(unkeyed.notes.contains { $0.contains("not checked") })
+    }
+
+    @Test("a journal rewritten and re-hashed from an entry on is caught by the signed checkpoint")
+    func rewrittenHistory() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        // Drop the last entry: the signed checkpoint at position 59 now lies beyond the end.
+        try fixture.tamper("DELETE FROM journal WHERE position = 59")
+        let fault = try #require(try fixture.verify().fault)
+        #expect(fault.kind == .journalCheckpoint)
+        #expect(fault.message.contains("removed"))
+    }
+
+    @Test("a signed view digest that the journal does not replay to is caught")
+    func wrongViewDigest() throws {
+        let fixture = try VerifyFixture.make(wrongDigest: true)
+        defer { fixture.remove() }
+        let fault = try #require(try fixture.verify().fault)
+        #expect(fault.kind == .viewDigest)
+        #expect(fault.position == 59)
+        #expect(fault.message.contains("replaying entries 1…59"))
+    }
+
+    @Test("the CLI exits 0 with a summary, 1 naming the first bad entry, 2 on usage errors")
+    func commandLine() throws {
+        let accord = verifyRepoRoot.appendingPathComponent(".build/debug/accord").path
+        try #require(FileManager.default.isExecutableFile(atPath: accord), "build the accord executable first")
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        let ok = try runAccord(accord, ["audit", "verify", "--store", fixture.path, "--key-registry", fixture.registryPath,
+                                        "--projector-key-pub", fixture.projectorKeyPath])
+        #expect(ok.status == 0, "\(ok.output)")
+        #expect(ok.output.contains("journal intact: 59 entries"))
+        #expect(ok.output.contains("sequence gaps: 1"))
+
+        try fixture.tamper("UPDATE journal SET value = ? WHERE position = 5", arguments: [Data("{}".utf8)])
+        let bad = try runAccord(accord, ["audit", "verify", "--store", fixture.path, "--key-registry", fixture.registryPath,
+                                         "--projector-key-pub", fixture.projectorKeyPath])
+        #expect(bad.status == 1, "\(bad.output)")
+        #expect(bad.output.contains("journal position 5"))
+        #expect(bad.output.contains(try #require(try fixture.eventId(at: 5))))
+
+        let missing = try runAccord(accord, ["audit", "verify", "--store", fixture.path])
+        #expect(missing.status == 2, "\(missing.output)")
+        let noStore = try runAccord(accord, ["audit", "verify", "--store", fixture.path + ".nope", "--key-registry", fixture.registryPath])
+        #expect(noStore.status == 2, "\(noStore.output)")
+    }
+}
+
+/// The repository root, found from this file's path.
+let verifyRepoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// Runs `executable` with `arguments`; returns the exit status and combined output.
+func runAccord(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment.removeValue(forKey: "ACCORD_KEY_REGISTRY")
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}

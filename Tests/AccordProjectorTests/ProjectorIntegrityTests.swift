@@ -1,0 +1,231 @@
+import AccordBus
+import AccordEvents
+import AccordIntegrity
+import AccordKafka
+import AccordProjection
+import AccordProjector
+import AccordStore
+import Foundation
+import Testing
+
+/// Agency chains sealed and signed in the test, as the services do: one `ChainWriter` per
+/// `(source, topic, partition)`, partition from the key (murmur2), a key per source.
+struct SignedFeed {
+    let partitions: Int32
+    var keys: [String: AgencySigningKey] = [:]
+    var writers: [ChainID: ChainWriter] = [:]
+    let registry: KeyRegistry
+    let codec = EventCodec()
+
+    init(partitions: Int32 = 3) throws {
+        self.partitions = partitions
+        var entries: [RegisteredKey] = []
+        let validFrom = Timestamp(startOf: CalendarDate(daysSinceEpoch: 20_089) ?? EventSamples.defaultDate)  // 2025-01-01
+        for kind in [AgencyKind.probation, .interventions, .commissioner] {
+            let source = EventSamples.source(for: kind).urn
+            let key = try #require(AgencySigningKey.generate(signer: source))
+            keys[source] = key
+            entries.append(key.registryEntry(validFrom: validFrom))
+        }
+        registry = try KeyRegistry(keys: entries)
+    }
+
+    /// The chain an event goes to.
+    func chain(of event: AccordEvent, topic: String? = nil) throws -> ChainID {
+        let message = try codec.encodeBinary(event)
+        let partition = try #require(KafkaPartitioner.murmur2(key: message.key ?? [], partitions: partitions))
+        return ChainID(source: event.source.urn, topic: topic ?? event.kind.topic.name, partition: partition)
+    }
+
+    /// Seals `event` into its chain (optionally on another topic) and returns the record to produce.
+    mutating func seal(_ event: AccordEvent, topic: String? = nil) throws -> ProducerRecord {
+        let chain = try chain(of: event, topic: topic)
+        var writer = writers[chain] ?? ChainWriter(chain: chain)
+        let sealed = try writer.seal(event, codec: codec)
+        writers[chain] = writer
+        return Self.record(sealed.message, chain: chain)
+    }
+
+    /// A signed checkpoint record of every chain's head.
+    func checkpoints(issuedAt: Timestamp = EventSamples.defaultStart) throws -> [ProducerRecord] {
+        try writers.values.sorted { $0.chain.description < $1.chain.description }.map { writer in
+            let key = try #require(keys[writer.chain.source])
+            return Self.record(try writer.checkpoint(issuedAt: issuedAt, key: key).record, chain: writer.chain)
+        }
+    }
+
+    /// The Kafka record of a message on a chain's topic and partition.
+    static func record(_ message: BinaryMessage, chain: ChainID) -> ProducerRecord {
+        ProducerRecord(topic: chain.topic, key: message.key, value: message.value,
+                       headers: message.headers.map { KafkaHeader(key: $0.name, value: $0.value) },
+                       partition: chain.partition)
+    }
+}
+
+@Suite("Projector with a key registry: chains, checkpoints, dead letters, restart", .serialized, .timeLimit(.minutes(3)))
+struct ProjectorIntegrityTests {
+    static func produce(_ records: [ProducerRecord], to cluster: EmbeddedKafkaCluster) async throws {
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
+        for result in await producer.send(contentsOf: records) { _ = try result.get() }
+        _ = await producer.shutdown()
+    }
+
+    /// Runs `projector` until `condition` holds (or the deadline passes), then stops it.
+    static func run(_ projector: Projector, until condition: @escaping @Sendable () -> Bool) async throws {
+        let task = Task { try await projector.run() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !condition() && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        task.cancel()
+        try await task.value
+    }
+
+    static func configuration(_ cluster: EmbeddedKafkaCluster, store: String, registry: KeyRegistry) -> ProjectorConfiguration {
+        ProjectorConfiguration(bootstrapServers: cluster.bootstrapServers, storePath: store, port: 0, batchSize: 50,
+                               consumerProperties: EmbeddedKafkaCluster.consumerGroupProperties, keyRegistry: registry)
+    }
+
+    static func removeStore(_ path: String) {
+        for suffix in ["", "-wal", "-shm", ".projector-key.json", ".projector-key.pub.json"] {
+            try? FileManager.default.removeItem(atPath: path + suffix)
+        }
+    }
+
+    @Test("valid chained events become verified; unchained, broken-chain, badly signed and wrongly attributed records are dead-lettered; a restart continues the chains")
+    func verifiesDeadLettersAndRestarts() async throws {
+        let cluster = try ProjectorTests.cluster()
+        defer { cluster.shutdown() }
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("accord-integrity-\(UUID().uuidString).sqlite").path
+        defer { Self.removeStore(store) }
+        var feed = try SignedFeed()
+        let events = EventSamples.mixed(count: 150, caseCount: 12)
+        var records: [ProducerRecord] = []
+        for event in events[..<60] { records.append(try feed.seal(event)) }
+
+        // Unsigned: no ce_prevhash at all.
+        let extra = EventSamples.oneOfEach(start: EventSamples.defaultStart.adding(seconds: 86_400 * 40) ?? EventSamples.defaultStart)
+        let probationExtra = extra.filter { $0.source.kind == .probation }
+        var unchained = try #require(probationExtra.first)
+        unchained.sequence = 10_000
+        let unchainedChain = try feed.chain(of: unchained)
+        records.append(SignedFeed.record(try EventCodec().encodeBinary(unchained), chain: unchainedChain))
+        // Broken chain: a prevhash that is not the head of its chain.
+        var broken = try #require(probationExtra.dropFirst().first)
+        broken.sequence = 10_001
+        broken.prevHash = Hash256.sha256(Array("not the head".utf8)).hex
+        records.append(SignedFeed.record(try EventCodec().encodeBinary(broken), chain: try feed.chain(of: broken)))
+        // Wrongly attributed: probation's event, properly chained, on the interventions topic.
+        var misplaced = try #require(probationExtra.dropFirst(2).first)
+        misplaced.sequence = 10_002
+        records.append(try feed.seal(misplaced, topic: AccordTopic.interventionsDeliveryEvents.name))
+        // Its source would never sign a checkpoint for a topic it does not own.
+        feed.writers[try feed.chain(of: misplaced, topic: AccordTopic.interventionsDeliveryEvents.name)] = nil
+        for event in events[60..<120] { records.append(try feed.seal(event)) }
+        // A checkpoint with a bad signature (signed by another key under the source's key id), then the good ones.
+        let someChain = try #require(feed.writers.keys.min { $0.description < $1.description })
+        let writer = try #require(feed.writers[someChain])
+        let impostor = try #require(AgencySigningKey.generate(signer: someChain.source))
+        let genuineKeyId = try #require(feed.keys[someChain.source]).keyId
+        let forgedSignature = try impostor.sign(Array("anything".utf8))
+        let forged = try ChainCheckpoint(chain: someChain, count: writer.count, head: writer.head, lastSequence: writer.lastSequence,
+                                         issuedAt: EventSamples.defaultStart, keyId: genuineKeyId, signature: forgedSignature)
+        records.append(SignedFeed.record(forged.record, chain: someChain))
+        records.append(contentsOf: try feed.checkpoints())
+        try await Self.produce(records, to: cluster)
+
+        let configuration = Self.configuration(cluster, store: store, registry: feed.registry)
+        let first = try Projector(configuration: configuration)
+        try await Self.run(first) { first.integrity.snapshot().verified == 120 }
+        #expect(first.view.snapshot().eventCount == 120, "only the valid events are applied")
+        #expect(first.integrity.snapshot().verified == 120)
+        #expect(first.integrity.snapshot().provisional == 0)
+        #expect(events[..<120].allSatisfy { !first.integrity.isProvisional(eventId: $0.idString) })
+
+        let opened = try ProjectorStore(path: store)
+        let reasons = try opened.deadLetters().map(\.reason)
+        #expect(reasons.count == 4, "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("unchained:") }, "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("broken-chain:") }, "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("bad-signature:") }, "\(reasons)")
+        #expect(reasons.contains { $0.contains("ce_source") }, "\(reasons)")
+        let letters = try await ProjectorTests.deadLetters(in: cluster)
+        #expect(letters.count == 4)
+        #expect(letters.contains { ChainCheckpoint.isCheckpointRecord($0.binaryMessage) }, "the forged checkpoint is on the dead-letter topic")
+        let counts = try opened.integrityCounts()
+        #expect(counts.verified == 120 && counts.provisional == 0)
+        #expect(counts.chainCheckpoints == feed.writers.count, "every chain's checkpoint verified and stored")
+        #expect(counts.journalCheckpoints >= 1, "a journal checkpoint is signed at shutdown")
+        let journalCheckpoint = try #require(try opened.latestJournalCheckpoint())
+        #expect(journalCheckpoint.position == 120)
+        #expect(journalCheckpoint.entryHash == (try opened.journalHead()).head)
+        let projectorKey = try KeyRegistry(jsonBytes: Array(try Data(contentsOf: URL(fileURLWithPath: store + ".projector-key.pub.json"))))
+        #expect(journalCheckpoint.verifySignature(with: projectorKey) == nil, "signed with the key whose public entry is written next to the store")
+        #expect(try opened.chainStates().count == feed.writers.count + 1, "every chain, including the misplaced event's (linked, then refused by the event check)")
+
+        // Restart: more events continue the chains; they are provisional until the next checkpoints.
+        var more: [ProducerRecord] = []
+        for event in events[120...] { more.append(try feed.seal(event)) }
+        try await Self.produce(more, to: cluster)
+        let second = try Projector(configuration: configuration)
+        #expect(second.view.snapshot().eventCount == 120, "rebuilt from the journal")
+        try await Self.run(second) { second.view.snapshot().eventCount == 150 }
+        #expect(second.view.snapshot().eventCount == 150, "the restored verifier links the new events to the stored heads")
+        #expect(second.integrity.snapshot().provisional == 30)
+        #expect(events[120...].allSatisfy { second.integrity.isProvisional(eventId: $0.idString) })
+        #expect(try ProjectorStore(path: store).deadLetters().count == 4, "nothing new refused")
+
+        try await Self.produce(try feed.checkpoints(issuedAt: EventSamples.defaultStart.adding(seconds: 60) ?? EventSamples.defaultStart),
+                               to: cluster)
+        let third = try Projector(configuration: configuration)
+        #expect(third.integrity.snapshot().provisional == 30, "provisional status restored from the store")
+        try await Self.run(third) { third.integrity.snapshot().verified == 150 }
+        #expect(third.integrity.snapshot().verified == 150)
+        #expect(third.integrity.snapshot().provisional == 0)
+        let final = try ProjectorStore(path: store)
+        #expect(try final.integrityCounts().verified == 150)
+        #expect(try final.deadLetters().count == 4)
+
+        // The store the projector wrote passes `accord audit verify`, view digests included.
+        let accord = repoRoot.appendingPathComponent(".build/debug/accord").path
+        if FileManager.default.isExecutableFile(atPath: accord) {
+            let registryPath = store + ".registry.json"
+            defer { try? FileManager.default.removeItem(atPath: registryPath) }
+            try Data(feed.registry.jsonBytes()).write(to: URL(fileURLWithPath: registryPath))
+            let audit = try runCommand(accord, ["audit", "verify", "--store", store, "--key-registry", registryPath,
+                                                "--projector-key-pub", store + ".projector-key.pub.json"])
+            #expect(audit.status == 0, "\(audit.output)")
+            #expect(audit.output.contains("journal intact: 150 entries"), "\(audit.output)")
+            #expect(audit.output.contains("events: 150 verified, 0 provisional"), "\(audit.output)")
+            #expect(!audit.output.contains("view digests matching the replay: 0"), "\(audit.output)")
+        }
+    }
+
+    @Test("without a registry, checkpoint records are skipped (not dead-lettered) and events are journaled unverified")
+    func withoutRegistry() async throws {
+        let cluster = try ProjectorTests.cluster()
+        defer { cluster.shutdown() }
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("accord-integrity-\(UUID().uuidString).sqlite").path
+        defer { Self.removeStore(store) }
+        var feed = try SignedFeed()
+        let events = EventSamples.mixed(count: 40, caseCount: 5)
+        var records = try events.map { try feed.seal($0) }
+        records.append(contentsOf: try feed.checkpoints())
+        try await Self.produce(records, to: cluster)
+        var configuration = Self.configuration(cluster, store: store, registry: feed.registry)
+        configuration.keyRegistry = nil
+        let projector = try Projector(configuration: configuration)
+        try await Self.run(projector) { projector.view.snapshot().eventCount == 40 }
+        #expect(projector.view.snapshot().eventCount == 40)
+        #expect(projector.integrity.snapshot().checking == false)
+        #expect(projector.integrity.isProvisional(eventId: events[0].idString), "nothing is verified without a registry")
+        let opened = try ProjectorStore(path: store)
+        #expect(try opened.deadLetters().isEmpty, "checkpoint records are not dead-lettered as events")
+        #expect(try opened.integrityCounts().provisional == 40)
+        var hashed = 0
+        try opened.forEachJournalEntry { entry in
+            if entry.entryHash != nil, entry.eventHash != nil, entry.chainPosition == nil { hashed += 1 }
+        }
+        #expect(hashed == 40, "the journal is hash-chained even when integrity checking is off")
+    }
+}
