@@ -61,7 +61,10 @@ let package = Package(
         // The projector's SQLite store (GRDB, WAL): journal, view tables and offsets, one transaction per batch.
         .target(
             name: "AccordStore",
-            dependencies: ["AccordProjection", "AccordEvents", "AccordIntegrity", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // Runtime shared by the agency services: HTTP intake, publishing, reactors, health and metrics.
         .target(
@@ -151,7 +154,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordEndToEndTests",
-            dependencies: ["AccordEvents", "AccordKafka", "AccordBus", "AccordProcesses", "AccordProjection", "AccordSimulation"]
+            dependencies: [
+                "AccordEvents", "AccordKafka", "AccordBus", "AccordProcesses", "AccordProjection", "AccordSimulation",
+                "AccordIntegrity",
+            ]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import AccordBus
 import AccordEvents
 import AccordKafka
 import AccordProjection
@@ -205,7 +206,7 @@ public enum Rebuild {
         /// Writes every case and contract row as of `latest`, plus `offsets` and `deadLetters`.
         mutating func finish(_ built: inout Built, offsets: [StoredOffset], deadLetters: [DeadLetterEntry]) throws {
             if let latest = built.latest {
-                let documents = AuditViewDocuments(state: built.state, asOf: latest)
+                let documents = ViewDocuments(state: built.state, asOf: latest)
                 built.cases = built.state.caseIds(asOf: latest)
                 built.contracts = built.state.contractIds(asOf: latest)
                 batch.cases = built.cases.compactMap { documents.caseDocument($0) }
@@ -243,7 +244,7 @@ public enum Rebuild {
             defer { if built.recordsRead % 1_000 == 0 { progress(AuditProgress(done: built.recordsRead, total: total)) } }
             let event: AccordEvent
             do {
-                event = try entry.auditRecord.decodeEvent(codec: codec)
+                event = try entry.consumerRecord.decodeEvent(codec: codec)
             } catch {
                 built.refused.append("journal position \(entry.position) (event \(entry.eventId)) does not decode: \(error)")
                 return
@@ -293,22 +294,22 @@ public enum Rebuild {
                     for record in records {
                         built.recordsRead += 1
                         next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
-                        switch AuditRecordCheck.check(record, codec: codec) {
-                        case .success(let event):
-                            let recordedAt = Timestamp.auditFromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
+                        switch RecordCheck(codec: codec).check(record) {
+                        case .accepted(let event):
+                            let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
                             switch built.state.apply(event, recordedAt: recordedAt) {
                             case .applied:
-                                let entry = JournalEntry(auditEvent: event, record: record)
+                                let entry = JournalEntry(event: event, record: record)
                                 built.latest = max(built.latest ?? event.time, event.time)
                                 built.fingerprints[event.idString] = fingerprint(entry)
                                 try writer.append(entry)
                             case .duplicate:
                                 built.duplicates += 1
                             }
-                        case .failure(let error):
+                        case .rejected(let reason):
                             deadLetters.append(DeadLetterEntry(topic: record.topic, partition: record.partition,
-                                                               offset: record.offset, reason: error.description))
-                            built.refused.append("\(record.topicPartition)@\(record.offset): \(error.description)")
+                                                               offset: record.offset, reason: reason))
+                            built.refused.append("\(record.topicPartition)@\(record.offset): \(reason)")
                         }
                     }
                     progress(AuditProgress(done: built.recordsRead, total: max(estimate, built.recordsRead)))

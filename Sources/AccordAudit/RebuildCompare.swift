@@ -97,7 +97,7 @@ struct LiveView {
             fingerprints[entry.eventId] = Rebuild.fingerprint(entry)
             guard state != nil else { return }
             do {
-                let event = try entry.auditRecord.decodeEvent(codec: codec)
+                let event = try entry.consumerRecord.decodeEvent(codec: codec)
                 state?.apply(event, recordedAt: entry.recordedInstant(fallback: event.time))
                 latest = max(latest ?? event.time, event.time)
             } catch {
@@ -116,7 +116,7 @@ extension RebuildComparison {
         var liveRows: [String] = []
         var expectedRows: [String] = []
         let latest = built.latest
-        let documents = latest.map { AuditViewDocuments(state: built.state, asOf: $0) }
+        let documents = latest.map { ViewDocuments(state: built.state, asOf: $0) }
 
         func row(_ table: String, _ document: ViewDocument) -> String {
             "\(table)\u{0}\(document.id)\u{0}\(document.area ?? "")\u{0}\(String(decoding: document.json, as: UTF8.self))"

@@ -84,7 +84,7 @@ public enum Replay {
             defer { if done % 1_000 == 0 { progress(AuditProgress(done: done, total: journal.count)) } }
             let event: AccordEvent
             do {
-                event = try entry.auditRecord.decodeEvent(codec: codec)
+                event = try entry.consumerRecord.decodeEvent(codec: codec)
             } catch {
                 undecodable.append(UndecodableEntry(position: entry.position, eventId: entry.eventId, error: "\(error)"))
                 return
@@ -188,7 +188,7 @@ public enum Replay {
                 batch = StoreBatch()
             }
         }
-        let documents = AuditViewDocuments(state: view.state, asOf: time.asOf, knownAt: time.knownAt)
+        let documents = ViewDocuments(state: view.state, asOf: time.asOf, knownAt: time.knownAt)
         batch.cases = view.state.caseIds(asOf: time.asOf, knownAt: time.knownAt).compactMap { documents.caseDocument($0) }
         batch.contracts = view.state.contractIds(asOf: time.asOf, knownAt: time.knownAt).compactMap { documents.contractDocument($0) }
         try store.commit(batch)

@@ -26,6 +26,8 @@ public final class Projector: Service, Sendable {
     private let store: ProjectorStore
     /// The live view, shared with the query API.
     public let view: ViewHolder
+    /// Next offset per partition whose records are committed to the store and in the view.
+    private let appliedOffsets = Mutex<[TopicPartition: Int64]>([:])
     private let logger: Logger
     private let check = RecordCheck()
     private let consumer: KafkaConsumer
@@ -110,6 +112,12 @@ public final class Projector: Service, Sendable {
         deadLetterProducer = try KafkaProducer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers, clientID: "accord-projector-dlq"),
             logger: logger)
+        let resumed = try store.offsets()
+        appliedOffsets.withLock { applied in
+            for offset in resumed {
+                applied[TopicPartition(topic: offset.topic, partition: offset.partition)] = offset.nextOffset
+            }
+        }
     }
 
     /// Rebuilds the projection from the journal, in journal order.
@@ -283,8 +291,10 @@ public final class Projector: Service, Sendable {
         batch.offsets = nextOffsets.map { StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value) }
         if let latest {
             let documents = ViewDocuments(state: state, asOf: latest)
-            batch.cases = touchedCases.sorted().compactMap(documents.caseDocument)
-            batch.contracts = touchedContracts.sorted().compactMap(documents.contractDocument)
+            batch.cases = touchedCases.sorted().compactMap { documents.caseDocument($0) }
+            // A contract's performance changes with the cases referred under it, not only with its own events.
+            let contracts = touchedContracts.union(documents.contracts(referencedBy: touchedCases))
+            batch.contracts = contracts.sorted().compactMap { documents.contractDocument($0) }
         }
         if !batch.entries.isEmpty {
             runtime.batchesSinceCheckpoint += 1
@@ -306,6 +316,11 @@ public final class Projector: Service, Sendable {
         self.runtime.withLock { $0 = installed }
         integrity.record(committed, chainCheckpoints: batch.chainCheckpoints.count)
         view.replace(state, latestEventTime: latest)
+        appliedOffsets.withLock { applied in
+            for offset in batch.offsets {
+                applied[TopicPartition(topic: offset.topic, partition: offset.partition)] = offset.nextOffset
+            }
+        }
         applied.increment(by: batch.entries.count)
         refused.increment(by: rejected.count)
         batchTimer.recordInterval(since: started)
@@ -347,9 +362,15 @@ public final class Projector: Service, Sendable {
         }
     }
 
-    /// How far behind the end of its partitions the projector is.
+    /// How far the view is behind the end of each partition: the high watermark against the
+    /// next offset committed to the store (records handed over but not yet committed still count
+    /// as lag, so "caught up" means the view has them).
     public func lag() async throws -> [PartitionLag] {
-        try await consumer.lag()
+        let applied = appliedOffsets.withLock { $0 }
+        return try await consumer.lag().map { lag in
+            PartitionLag(topicPartition: lag.topicPartition, highWatermark: lag.highWatermark,
+                         position: applied[lag.topicPartition] ?? 0)
+        }
     }
 }
 

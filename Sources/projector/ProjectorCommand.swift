@@ -41,6 +41,11 @@ struct ProjectorCommand: AsyncParsableCommand {
     @Option(help: "The projector's own signing key for journal checkpoints (env ACCORD_PROJECTOR_KEY; generated if missing; default <store>.projector-key.json).")
     var signingKey: String?
 
+    @Option(name: .customLong("consumer-property"),
+            help: ArgumentHelp("A librdkafka property for the projector's consumer, e.g. session.timeout.ms=6000 (repeatable).",
+                               valueName: "key=value"))
+    var consumerProperties: [String] = []
+
     @Option(help: "Log level (env ACCORD_LOG_LEVEL; default notice).")
     var logLevel: String?
 
@@ -73,8 +78,8 @@ struct ProjectorCommand: AsyncParsableCommand {
             bootstrapServers: bootstrap, groupID: group,
             storePath: store ?? environment["ACCORD_STORE"] ?? "accord-projector.sqlite",
             host: host, port: port ?? environment["ACCORD_HTTP_PORT"].flatMap(Int.init) ?? 8080,
-            batchSize: batchSize, rules: projectionRules, keyRegistry: registry,
-            signingKeyPath: signingKey ?? environment["ACCORD_PROJECTOR_KEY"])
+            batchSize: batchSize, rules: projectionRules, consumerProperties: try Self.properties(consumerProperties),
+            keyRegistry: registry, signingKeyPath: signingKey ?? environment["ACCORD_PROJECTOR_KEY"])
         let projector = try Projector(configuration: configuration, logger: logger)
         let api = QueryAPI(projector: projector, registry: metrics, logger: logger).application(
             host: configuration.host, port: configuration.port)
@@ -83,5 +88,17 @@ struct ProjectorCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+
+    /// Parses repeated `key=value` options.
+    static func properties(_ pairs: [String]) throws -> [String: String] {
+        var properties: [String: String] = [:]
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw ValidationError("--consumer-property expects key=value, got '\(pair)'")
+            }
+            properties[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        return properties
     }
 }

@@ -89,7 +89,7 @@ struct RebuildTests {
         let result = try await Rebuild.run(livePath: store, from: .journal, compare: false)
         var batch = StoreBatch()
         let event = EventSamples.event(.caseOpened, subject: "X000042", sequence: 99, time: aDay(26))
-        batch.entries = [JournalEntry(auditEvent: event, record: try consumerRecord(event, recordedAt: aDay(26), offset: 999))]
+        batch.entries = [JournalEntry(event: event, record: try consumerRecord(event, recordedAt: aDay(26), offset: 999))]
         try ProjectorStore(path: store).commit(batch)
         #expect(throws: StoreAuditError.self) { _ = try Rebuild.swap(result) }
     }
@@ -148,7 +148,7 @@ struct RebuildTests {
         // An event the live journal has but Kafka does not: listed, and the swap is refused.
         var batch = StoreBatch()
         let event = EventSamples.event(.caseOpened, subject: "X000042", sequence: 99, time: aDay(26))
-        batch.entries = [JournalEntry(auditEvent: event, record: try consumerRecord(event, recordedAt: aDay(26), offset: 999))]
+        batch.entries = [JournalEntry(event: event, record: try consumerRecord(event, recordedAt: aDay(26), offset: 999))]
         try ProjectorStore(path: store).commit(batch)
         let missing = try await Rebuild.run(livePath: store, from: .kafka(bootstrapServers: cluster.bootstrapServers),
                                             compare: true, outputPath: directory + "/kafka2.sqlite", logger: logger)

@@ -158,9 +158,9 @@ func projectorLikeStore(path: String, records: [ConsumerRecord], batchSize: Int 
         for record in slice {
             next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
             let event = try record.decodeEvent(codec: codec)
-            let recordedAt = Timestamp.auditFromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
+            let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
             guard state.apply(event, recordedAt: recordedAt) == .applied else { continue }
-            batch.entries.append(JournalEntry(auditEvent: event, record: record))
+            batch.entries.append(JournalEntry(event: event, record: record))
             latest = max(latest ?? event.time, event.time)
             switch event.kind.subjectKind {
             case .caseId: cases.insert(event.subject)
@@ -170,7 +170,7 @@ func projectorLikeStore(path: String, records: [ConsumerRecord], batchSize: Int 
         }
         batch.offsets = next.map { StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value) }
         if let latest {
-            let documents = AuditViewDocuments(state: state, asOf: latest)
+            let documents = ViewDocuments(state: state, asOf: latest)
             batch.cases = cases.sorted().compactMap { documents.caseDocument($0) }
             batch.contracts = contracts.sorted().compactMap { documents.contractDocument($0) }
         }
