@@ -156,7 +156,7 @@ let package = Package(
             name: "AccordEndToEndTests",
             dependencies: [
                 "AccordEvents", "AccordKafka", "AccordBus", "AccordProcesses", "AccordProjection", "AccordSimulation",
-                "AccordIntegrity",
+                "AccordIntegrity", "AccordStore",
             ]
         ),
     ]

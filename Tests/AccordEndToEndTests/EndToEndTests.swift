@@ -3,6 +3,7 @@ import AccordEvents
 import AccordKafka
 import AccordProcesses
 import AccordProjection
+import AccordStore
 import AccordSimulation
 import Foundation
 import Testing
@@ -366,7 +367,8 @@ struct EndToEndTests {
 
     // MARK: 5
 
-    @Test("accord demo runs the whole loop, prints the query URLs and stops everything", .timeLimit(.minutes(3)))
+    @Test("accord demo runs the whole loop, prints the query URLs and stops everything; its store then verifies and replays",
+          .timeLimit(.minutes(4)))
     func demoSmoke() async throws {
         let base = try Ports.block(10)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-demo-\(UUID().uuidString.prefix(8))")
@@ -388,7 +390,56 @@ struct EndToEndTests {
             note = "still in use: \(busy)"
             return busy.isEmpty ? true : nil
         }
-        if result.status == 0 { try? FileManager.default.removeItem(at: folder) }
+        guard result.status == 0 else { return }
+        try await auditDemoStore(folder: folder)
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Demo caseload → `accord audit verify` → `accord audit replay` at three instants in both
+    /// perspectives; each report must match a projection computed here from the journal's events.
+    func auditDemoStore(folder: URL) async throws {
+        let data = folder.appendingPathComponent("data")
+        let store = data.appendingPathComponent("projector.sqlite").path
+        let registry = data.appendingPathComponent("keys/registry.json").path
+        let verify = try await runToCompletion(Binaries.path("accord"), [
+            "audit", "verify", "--store", store, "--key-registry", registry,
+        ], folder: folder, name: "audit-verify", timeout: .seconds(60))
+        #expect(verify.status == 0, "audit verify:\n\(verify.stdout)\n\(verify.stderr)")
+        #expect(verify.stdout.contains("journal intact"), "\(verify.stdout)")
+
+        // The expectation: every journaled event, folded independently of the audit code.
+        var all = ProjectionState()
+        var events: [(event: AccordEvent, recordedAt: Timestamp)] = []
+        try ProjectorStore(readOnlyPath: store).forEachJournalEntry { entry in
+            let event = try entry.consumerRecord.decodeEvent()
+            let recordedAt = entry.recordedInstant(fallback: event.time)
+            events.append((event, recordedAt))
+            all.apply(event, recordedAt: recordedAt)
+        }
+        #expect(events.count > 100, "the demo journaled its caseload")
+        let times = events.map(\.event.time).sorted()
+        for quarter in 1...3 {
+            let instant = times[times.count * quarter / 4]
+            for asShown in [false, true] {
+                let out = folder.appendingPathComponent("replay-\(quarter)-\(asShown)")
+                let replay = try await runToCompletion(Binaries.path("accord"), [
+                    "audit", "replay", "--store", store, "--as-of", instant.rfc3339, "--out", out.path,
+                ] + (asShown ? ["--as-shown"] : []), folder: folder, name: "audit-replay-\(quarter)-\(asShown)",
+                   timeout: .seconds(60))
+                #expect(replay.status == 0, "audit replay:\n\(replay.stdout)\n\(replay.stderr)")
+                let report = try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any]
+                let knownAt: Timestamp? = asShown ? instant : nil
+                #expect(report?["digest"] as? String == all.digest(asOf: instant, knownAt: knownAt),
+                        "report digest at \(instant) (as shown: \(asShown))")
+                let summary = report?["summary"] as? [String: Any]
+                #expect(summary?["openFlags"] as? Int
+                        == all.flags(asOf: instant, knownAt: knownAt, filter: .openOnly).count)
+                let late = events.filter { $0.event.time <= instant && $0.recordedAt > instant }.count
+                #expect(summary?["lateRecordedEvents"] as? Int == late, "events recorded after \(instant) that changed it")
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+            }
+        }
     }
 }
 
