@@ -31,6 +31,28 @@ struct EndToEndTests {
         }
     }
 
+    /// Runs `accord audit replay` on the live store and compares its report with the API's answers.
+    private func expectReplayMatchesAPI(_ projector: RunningProjector, store: URL, folder: URL,
+                                        at instants: [(asOf: Timestamp, knownAt: Timestamp?)]) async throws {
+        for (index, (asOf, knownAt)) in instants.enumerated() {
+            let out = folder.appendingPathComponent("replay-\(index)")
+            let result = try await runToCompletion(Binaries.path("accord"), [
+                "audit", "replay", "--store", store.path, "--as-of", asOf.rfc3339, "--out", out.path,
+            ] + (knownAt.map { ["--known-at", $0.rfc3339] } ?? []), folder: folder, name: "replay-\(index)",
+               timeout: .seconds(60))
+            #expect(result.status == 0, "audit replay:\n\(result.stdout)\n\(result.stderr)")
+            let report = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any]
+            let api = try await projectorDigest(projector, asOf: asOf, knownAt: knownAt)
+            #expect(report?["digest"] as? String == api.digest, "replay and query API agree as of \(asOf)")
+            var flagsURL = "\(projector.base)/v1/flags?open=true&limit=1&asOf=\(asOf.rfc3339)"
+            if let knownAt { flagsURL += "&knownAt=\(knownAt.rfc3339)" }
+            let (_, flags) = try await getJSON(flagsURL)
+            let summary = report?["summary"] as? [String: Any]
+            #expect(summary?["openFlags"] as? Int == flags["total"] as? Int, "open flags agree as of \(asOf)")
+        }
+    }
+
     // MARK: 1
 
     @Test("A seeded caseload through the services' HTTP intake gives the view an in-process projection of the topics gives",
@@ -70,6 +92,12 @@ struct EndToEndTests {
             // The digest must tell views apart, or the comparison above proves nothing.
             #expect(replay.state.digest(asOf: config.startTime.plus(days: 60))
                     != replay.state.digest(asOf: config.startTime.plus(days: 200)))
+            // The auditor's replay of the live store answers exactly as the query API does.
+            try await expectReplayMatchesAPI(projector, store: stack.folder.appendingPathComponent("projector.sqlite"),
+                                             folder: stack.folder, at: [
+                                                 (config.startTime.plus(days: 200), nil),
+                                                 (config.endTime.plus(days: 30), midway),
+                                             ])
 
             // (b) hand-made events with known consequences.
             stack.trace("digests compared")
