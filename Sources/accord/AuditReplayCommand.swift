@@ -145,19 +145,9 @@ struct AuditReplayCommand: AsyncParsableCommand {
     }
 
     private func readRegistry(_ path: String, what: String) -> KeyRegistry {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            usage("\(what): cannot read \(path): \(error.localizedDescription)")
-        }
-        do {
-            return try KeyRegistry(jsonBytes: [UInt8](data))
-        } catch {
-            if let entry = try? JSONDecoder().decode(RegisteredKey.self, from: data), let single = try? KeyRegistry(keys: [entry]) {
-                return single
-            }
-            usage("\(what): \(path) is not a key registry: \(error)")
+        switch RegistryFile.read(path) {
+        case .success(let registry): return registry
+        case .failure(let error): usage("\(what): \(error)")
         }
     }
 
