@@ -83,6 +83,7 @@ final class Stack: @unchecked Sendable {
             let port = try Ports.one()
             let process = try launch("\(executable)-\(agencyId)\(attempt > 1 ? "-\(attempt)" : "")", executable, [
                 "--bootstrap-servers", bootstrap, "--agency-id", agencyId, "--port", "\(port)",
+                "--signing-key", folder.appendingPathComponent("\(agencyId).signing-key.json").path,
                 "--consumer-property", "session.timeout.ms=6000", "--consumer-property", "heartbeat.interval.ms=500",
             ])
             do {
