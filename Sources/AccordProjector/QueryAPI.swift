@@ -71,8 +71,14 @@ public struct QueryAPI: Sendable {
             try answerList(request) { state, time, page in
                 let area = request.uri.queryParameters.get("area")
                 let ids = state.caseIds(asOf: time.asOf, knownAt: time.knownAt)
+                guard let area else {
+                    // Without a filter only the page's cases need rendering.
+                    let idPage = page.page(ids)
+                    let items = idPage.items.compactMap { state.caseView($0, asOf: time.asOf, knownAt: time.knownAt) }
+                    return Page(items: items.map(CaseListItem.init), total: idPage.total, nextCursor: idPage.nextCursor)
+                }
                 let views = ids.lazy.compactMap { state.caseView($0, asOf: time.asOf, knownAt: time.knownAt) }
-                    .filter { area == nil || $0.area == area }
+                    .filter { $0.area == area }
                 return page.page(views.map(CaseListItem.init))
             }
         }
