@@ -8,45 +8,35 @@ public final class ServiceMetrics: Sendable {
     private let agencyLabel: (String, String)
 
     private static var accepted: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "intake", metricName: "events_accepted", unitName: "total",
-            helpText: "Events accepted by the HTTP intake (acknowledged by Kafka, including idempotent retries).")
+        descriptor("intake", "events_accepted", "total", "Events accepted by the HTTP intake (acknowledged by Kafka, including idempotent retries).")
     }
     private static var rejected: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "intake", metricName: "events_rejected", unitName: "total",
-            helpText: "Intake requests or items rejected, by reason.")
+        descriptor("intake", "events_rejected", "total", "Intake requests or items rejected, by reason.")
     }
     private static var published: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "intake", metricName: "events_published", unitName: "total",
-            helpText: "Events newly published to Kafka and acknowledged, by topic.")
+        descriptor("intake", "events_published", "total", "Events newly published to Kafka and acknowledged, by topic.")
     }
     private static var httpRequests: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "http", metricName: "requests", unitName: "total",
-            helpText: "HTTP requests answered, by status code.")
+        descriptor("http", "requests", "total", "HTTP requests answered, by status code.")
     }
     private static var reactionLag: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "reaction", metricName: "lag", unitName: "records",
-            helpText: "Records on other agencies' topics not yet applied to the reaction state.")
+        descriptor("reaction", "lag", "records", "Records on other agencies' topics not yet applied to the reaction state.")
     }
     private static var reactionApplied: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "reaction", metricName: "events_applied", unitName: "total",
-            helpText: "Events from other agencies' topics applied to the reaction state.")
+        descriptor("reaction", "events_applied", "total", "Events from other agencies' topics applied to the reaction state.")
     }
     private static var reactionRejected: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "reaction", metricName: "records_skipped", unitName: "total",
-            helpText: "Consumed records that did not decode as valid Accord events and were skipped.")
+        descriptor("reaction", "records_skipped", "total", "Consumed records that did not decode as valid Accord events and were skipped.")
     }
 
     private static var checkpoints: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "accord", subsystem: "integrity", metricName: "checkpoints_published", unitName: "total",
-            helpText: "Signed chain checkpoints acknowledged by Kafka, by topic.")
+        descriptor("integrity", "checkpoints_published", "total", "Signed chain checkpoints acknowledged by Kafka, by topic.")
+    }
+
+    /// An `accord_<subsystem>_<name>_<unit>` metric name with its help text.
+    private static func descriptor(_ subsystem: String, _ name: String, _ unit: String,
+                                   _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "accord", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
     }
 
     /// Creates the metrics of one agency in `registry`.
