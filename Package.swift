@@ -57,7 +57,7 @@ let package = Package(
         // A seeded, realistic partnership caseload played as agency submissions. Pure: no I/O, no clock.
         .target(name: "AccordSimulation", dependencies: ["AccordEvents", "AccordJSON", "AccordProjection"]),
         // The accountability view: a pure, deterministic projection of events. No I/O, no clock.
-        .target(name: "AccordProjection", dependencies: ["AccordEvents"]),
+        .target(name: "AccordProjection", dependencies: ["AccordEvents", "AccordIntegrity"]),
         // The projector's SQLite store (GRDB, WAL): journal, view tables and offsets, one transaction per batch.
         .target(
             name: "AccordStore",
@@ -114,6 +114,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Shared test builders: event feeds, temporary paths, stores written the way the projector writes them.
+        .target(
+            name: "AccordTestSupport",
+            dependencies: ["AccordEvents", "AccordIntegrity", "AccordProjection", "AccordStore", "AccordSimulation"]
+        ),
         // The `accord` command line: broker, topics, publish, demo.
         .executableTarget(
             name: "accord",
@@ -136,8 +141,12 @@ let package = Package(
             dependencies: ["AccordAudit", "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka"]
         ),
         .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents"]),
-        .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents"]),
-        .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordProjection", "AccordEvents"]),
+        .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents", "AccordTestSupport"]),
+        .testTarget(
+            name: "AccordStoreTests",
+            dependencies: ["AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordTestSupport", "AccordSimulation",
+                           .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "AccordServiceTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import AccordBus
 import AccordEvents
+import AccordIntegrity
 import AccordKafka
 import AccordProjection
 import AccordStore
@@ -46,11 +47,11 @@ public struct RebuildResult: Sendable {
     public var refused: [String]
     /// The latest event time: the instant the rebuilt rows describe.
     public var latestEventTime: Timestamp?
-    /// The rebuilt view's digest at `latestEventTime`.
+    /// The rebuilt view's digest.
     public var viewDigest: String
-    /// Case rows written.
+    /// Cases in the rebuilt view.
     public var caseRows: Int
-    /// Contract rows written.
+    /// Contracts in the rebuilt view.
     public var contractRows: Int
     /// The live journal's last position when the rebuild read it (a swap checks it has not moved).
     public var liveLastPosition: Int64
@@ -97,10 +98,9 @@ public enum Rebuild {
         if !built.refused.isEmpty, source == .journal {
             blockers.append("\(built.refused.count) live journal entries did not decode and would be lost")
         }
-        // Tables the rebuild does not recreate (e.g. integrity checkpoints) must not be lost by a swap.
         let rebuilt = try StoreAuditReader(path: output)
-        let recreated: Set<String> = ["journal", "case_view", "contract_view", "dead_letters", "consumer_offsets"]
-        for table in try reader.tableNames() where !recreated.contains(table) && !table.hasPrefix("sqlite_") && !table.hasPrefix("grdb_") {
+        // Integrity records the rebuild does not recreate must not be lost by a swap.
+        for table in ["chain_checkpoints", "journal_checkpoints", "chain_states", "unread_ranges"] {
             let liveRows = try reader.rowCount(of: table) ?? 0
             let newRows = try rebuilt.rowCount(of: table) ?? 0
             if liveRows > newRows {
@@ -109,21 +109,18 @@ public enum Rebuild {
         }
         var comparison: RebuildComparison?
         if compare || source != .journal {
-            let live = try LiveView.read(reader: reader, rules: rules, needsState: source != .journal)
-            if source != .journal {
-                let missing = live.fingerprints.keys.filter { built.fingerprints[$0] == nil }.count
-                if missing > 0 { blockers.append("\(missing) events of the live journal are not in Kafka any more") }
+            let made = try RebuildComparison.make(live: reader, rebuilt: rebuilt, source: source)
+            if source != .journal, made.missingFromRebuild > 0 {
+                blockers.append("\(made.missingFromRebuild) events of the live journal are not in Kafka any more")
             }
-            if compare {
-                comparison = RebuildComparison.make(live: live, reader: reader, built: built, source: source)
-            }
+            if compare { comparison = made }
         }
+        let counts = try rebuilt.store.subjectCounts()
         return RebuildResult(
             livePath: livePath, outputPath: output, source: source, recordsRead: built.recordsRead,
-            eventsApplied: built.state.eventCount, duplicates: built.duplicates, refused: built.refused,
-            latestEventTime: built.latest, viewDigest: built.latest.map { built.state.digest(asOf: $0) } ?? ViewDigest.digest(of: [String]()),
-            caseRows: built.caseRows, contractRows: built.contractRows, liveLastPosition: liveJournal.lastPosition,
-            comparison: comparison, swapBlockers: blockers)
+            eventsApplied: built.applied, duplicates: built.duplicates, refused: built.refused,
+            latestEventTime: built.latest, viewDigest: built.digest.hex, caseRows: counts.0, contractRows: counts.1,
+            liveLastPosition: liveJournal.lastPosition, comparison: comparison, swapBlockers: blockers)
     }
 
     /// Replaces the live store file with the rebuilt one by an atomic rename, keeping the old
@@ -154,6 +151,7 @@ public enum Rebuild {
         }
         guard rename(result.outputPath, result.livePath) == 0 else {
             let reason = String(cString: strerror(errno))
+            // The backup link is only an extra name of the untouched live file; leaving it is harmless.
             try? files.removeItem(atPath: backup)
             throw AuditError.cannotWrite(path: result.livePath, reason: reason)
         }
@@ -168,98 +166,75 @@ public enum Rebuild {
 
     /// What a build produced.
     struct Built {
-        var state: ProjectionState
+        var applied = 0
         var latest: Timestamp?
         var recordsRead = 0
         var duplicates = 0
         var refused: [String] = []
-        var caseRows = 0
-        var contractRows = 0
-        /// Event id → fingerprint of its record (topic, partition, offset, recorded at, key, headers, value).
-        var fingerprints: [String: String] = [:]
-        /// Rows written, by id (for comparison).
-        var cases: [String] = []
-        var contracts: [String] = []
+        var digest: Hash256 = .zero
     }
 
-    /// Streams applied entries into a new store, then writes every row as of the latest event time.
+    /// Journals and applies events into the new store, a batch per transaction.
     struct Writer {
-        let store: ProjectorStore
+        var writer: ViewStoreWriter
         var batch = StoreBatch()
+        var built = Built()
 
-        init(path: String) throws {
-            store = try ProjectorStore(path: path)
+        init(path: String, rules: ProjectionRules) throws {
+            writer = try ViewStoreWriter(store: try ProjectorStore(path: path), rules: rules)
+            try writer.stampViewFormat()
         }
 
-        mutating func append(_ entry: JournalEntry) throws {
+        mutating func append(_ entry: JournaledEvent, _ event: AccordEvent) throws {
             var copy = entry
             copy.position = 0
-            batch.entries.append(copy)
-            if batch.entries.count >= 2_000 { try flush() }
+            copy.entryHash = nil
+            copy.verified = entry.verified
+            batch.entries.append(PendingEntry(entry: copy, event: event))
+            if batch.entries.count >= 5_000 { try flush() }
         }
 
         mutating func flush() throws {
-            try store.commit(batch)
+            let committed = try writer.commit(batch)
+            built.applied += committed.appended.count
+            built.duplicates += committed.duplicates
+            for entry in committed.appended { built.latest = max(built.latest ?? entry.time, entry.time) }
             batch = StoreBatch()
         }
 
-        /// Writes every case and contract row as of `latest`, plus `offsets` and `deadLetters`.
-        mutating func finish(_ built: inout Built, offsets: [StoredOffset], deadLetters: [DeadLetterEntry]) throws {
-            if let latest = built.latest {
-                let documents = ViewDocuments(state: built.state, asOf: latest)
-                built.cases = built.state.caseIds(asOf: latest)
-                built.contracts = built.state.contractIds(asOf: latest)
-                batch.cases = built.cases.compactMap { documents.caseDocument($0) }
-                batch.contracts = built.contracts.compactMap { documents.contractDocument($0) }
-                built.caseRows = batch.cases.count
-                built.contractRows = batch.contracts.count
-            }
+        /// Writes the last batch with `offsets` and `deadLetters`, and returns what was built.
+        mutating func finish(offsets: [StoredOffset], deadLetters: [DeadLetterEntry]) throws -> Built {
             batch.offsets = offsets
             batch.deadLetters = deadLetters
             try flush()
+            built.digest = try writer.viewDigest()
+            return built
         }
-    }
-
-    static func fingerprint(_ entry: JournalEntry) -> String {
-        var bytes: [UInt8] = []
-        func field(_ text: String) { bytes += Array(text.utf8); bytes.append(0) }
-        field(entry.topic)
-        field("\(entry.partition)")
-        field("\(entry.offset)")
-        field(entry.recordedAt)
-        field(entry.key.map { $0.map { String($0) }.joined(separator: ",") } ?? "nil")
-        for header in entry.headers { field(header.name); bytes += header.value; bytes.append(0) }
-        bytes += entry.value
-        return ViewDigest.fnv1a128(bytes)
     }
 
     private static func fromJournal(reader: StoreAuditReader, rules: ProjectionRules, output: String, total: Int,
                                     progress: (AuditProgress) -> Void) throws -> Built {
-        var built = Built(state: ProjectionState(rules: rules))
-        var writer = try Writer(path: output)
+        var writer = try Writer(path: output, rules: rules)
         let codec = EventCodec()
+        var read = 0
+        var refused: [String] = []
         progress(AuditProgress(done: 0, total: total))
         try reader.forEachJournalEntry { entry in
-            built.recordsRead += 1
-            defer { if built.recordsRead % 1_000 == 0 { progress(AuditProgress(done: built.recordsRead, total: total)) } }
+            read += 1
+            if read % 5_000 == 0 { progress(AuditProgress(done: read, total: total)) }
             let event: AccordEvent
             do {
-                event = try entry.consumerRecord.decodeEvent(codec: codec)
+                event = try entry.decodeEvent(codec: codec)
             } catch {
-                built.refused.append("journal position \(entry.position) (event \(entry.eventId)) does not decode: \(error)")
+                refused.append("journal position \(entry.position) (event \(entry.eventId)) does not decode: \(error)")
                 return
             }
-            switch built.state.apply(event, recordedAt: entry.recordedInstant(fallback: event.time)) {
-            case .applied:
-                built.latest = max(built.latest ?? event.time, event.time)
-                built.fingerprints[event.idString] = fingerprint(entry)
-                try writer.append(entry)
-            case .duplicate:
-                built.duplicates += 1
-            }
+            try writer.append(entry, event)
         }
-        progress(AuditProgress(done: built.recordsRead, total: total))
-        try writer.finish(&built, offsets: try reader.offsets(), deadLetters: try reader.deadLetters())
+        progress(AuditProgress(done: read, total: total))
+        var built = try writer.finish(offsets: try reader.offsets(), deadLetters: try reader.deadLetters())
+        built.recordsRead = read
+        built.refused = refused
         return built
     }
 
@@ -272,11 +247,12 @@ public enum Rebuild {
                                                                  properties: properties, timeout: timeout, logger: logger)
             for partition in 0..<count { assignment[TopicPartition(topic: topic.name, partition: partition)] = .beginning }
         }
-        var built = Built(state: ProjectionState(rules: rules))
-        var writer = try Writer(path: output)
+        var writer = try Writer(path: output, rules: rules)
         var deadLetters: [DeadLetterEntry] = []
+        var refused: [String] = []
         var next: [TopicPartition: Int64] = [:]
-        let codec = EventCodec()
+        var read = 0
+        let check = RecordCheck()
         progress(AuditProgress(done: 0, total: estimate))
         if !assignment.isEmpty {
             let consumer: KafkaConsumer
@@ -289,30 +265,34 @@ public enum Rebuild {
             do {
                 try await consumer.assign(assignment, stopAtEnd: true, timeout: timeout)
                 while true {
-                    let records = try await consumer.nextBatch(maxRecords: 1_000)
+                    let records = try await consumer.nextBatch(maxRecords: 5_000)
                     if records.isEmpty { break }
                     for record in records {
-                        built.recordsRead += 1
+                        read += 1
                         next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
-                        switch RecordCheck(codec: codec).check(record) {
+                        let message = record.binaryMessage
+                        // Agency checkpoints travel on the agency topics; they are integrity records, not events.
+                        if ChainCheckpoint.isCheckpointRecord(message) { continue }
+                        switch check.check(message, topic: record.topic) {
                         case .accepted(let event):
-                            let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
-                            switch built.state.apply(event, recordedAt: recordedAt) {
-                            case .applied:
-                                let entry = JournalEntry(event: event, record: record)
-                                built.latest = max(built.latest ?? event.time, event.time)
-                                built.fingerprints[event.idString] = fingerprint(entry)
-                                try writer.append(entry)
-                            case .duplicate:
-                                built.duplicates += 1
+                            let hash: Hash256
+                            do {
+                                hash = try EventHashing.hash(message: message).hash
+                            } catch {
+                                refused.append("\(record.topicPartition)@\(record.offset): unhashable: \(error)")
+                                continue
                             }
+                            let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
+                            let coordinates = RecordCoordinates(topic: record.topic, partition: record.partition, offset: record.offset)
+                            try writer.append(JournaledEvent(event: event, message: message, coordinates: coordinates,
+                                                             recordedAt: recordedAt, eventHash: hash), event)
                         case .rejected(let reason):
                             deadLetters.append(DeadLetterEntry(topic: record.topic, partition: record.partition,
                                                                offset: record.offset, reason: reason))
-                            built.refused.append("\(record.topicPartition)@\(record.offset): \(reason)")
+                            refused.append("\(record.topicPartition)@\(record.offset): \(reason)")
                         }
                     }
-                    progress(AuditProgress(done: built.recordsRead, total: max(estimate, built.recordsRead)))
+                    progress(AuditProgress(done: read, total: max(estimate, read)))
                 }
             } catch {
                 await consumer.close()
@@ -321,15 +301,16 @@ public enum Rebuild {
             }
             await consumer.close()
         }
-        progress(AuditProgress(done: built.recordsRead, total: max(estimate, built.recordsRead)))
+        progress(AuditProgress(done: read, total: max(estimate, read)))
         let offsets = next.sorted { $0.key < $1.key }.map {
             StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value)
         }
-        try writer.finish(&built, offsets: offsets, deadLetters: deadLetters)
+        var built = try writer.finish(offsets: offsets, deadLetters: deadLetters)
+        built.recordsRead = read
+        built.refused = refused
         return built
     }
 }
-
 /// Finds how many partitions a topic has by asking for the watermarks of partitions 0, 1, 2, …
 /// until the broker says the partition (or topic) does not exist.
 enum KafkaTopicProbe {

@@ -32,29 +32,32 @@ public enum AuditError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The view at one instant rebuilt from a store's journal, in memory.
+/// The view at one instant, replayed from a store's journal into a store of its own.
 public struct ReplayedView: Sendable {
     /// The time and perspective replayed.
     public var time: ReplayTime
-    /// The state built from the journal entries that are part of the view.
-    public var state: ProjectionState
-    /// The state of the complementary perspective (`time.complement`), for the late-recorded comparison.
-    public var complementState: ProjectionState
+    /// The view at `time`, folded from the live store.
+    public var view: FoldedView
+    /// The view of the complementary perspective (`time.complement`), for the late-recorded comparison.
+    public var complement: FoldedView
     /// Journal size when read.
     public var journal: (count: Int, lastPosition: Int64)
-    /// Entries the state was built from.
+    /// Entries the replay store was built from.
     public var entriesInView: Int
     /// Events dated by `asOf` but recorded after it, in journal order.
     public var lateEvents: [LateEvent]
     /// Entries that did not decode.
     public var undecodable: [UndecodableEntry]
+    /// The replay store's view digest (equal to `view.digest`).
+    public var replayDigest: String
 
-    /// The whole view (ProjectionState.snapshot at the replay time).
-    public var snapshot: ViewSnapshot { state.snapshot(asOf: time.asOf, knownAt: time.knownAt) }
+    /// The whole view.
+    public var snapshot: ViewSnapshot { view.snapshot }
 }
 
 /// Rebuilds the view exactly as it stood at an instant from a store's journal, into a separate
-/// store, and writes the audit report. Never writes to the store it reads.
+/// store, and writes the audit report. Never writes to the store it reads. Reads only the journal
+/// entries dated up to the instant, so a replay costs in proportion to the history before it.
 public enum Replay {
     /// The replay store's file name in the output directory.
     public static let storeFileName = "replay.sqlite"
@@ -62,53 +65,6 @@ public enum Replay {
     public static let jsonFileName = "report.json"
     /// The HTML report's file name.
     public static let htmlFileName = "report.html"
-
-    /// Reads the journal of the store `reader` reads, in position order, and builds the state
-    /// of the view at `time` (see `ReplayTime.includes`) and of its complement. Each entry that is
-    /// part of the view is passed to `include` (to be written to a replay store).
-    public static func view(from reader: StoreAuditReader, time: ReplayTime, rules: ProjectionRules = .defaults,
-                            progress: (AuditProgress) -> Void = { _ in },
-                            include: (JournalEntry) throws -> Void = { _ in }) throws -> ReplayedView {
-        let journal = try reader.journalSummary()
-        let complement = time.complement
-        var state = ProjectionState(rules: rules)
-        var other = ProjectionState(rules: rules)
-        var late: [LateEvent] = []
-        var undecodable: [UndecodableEntry] = []
-        var done = 0
-        var inView = 0
-        let codec = EventCodec()
-        progress(AuditProgress(done: 0, total: journal.count))
-        try reader.forEachJournalEntry { entry in
-            done += 1
-            defer { if done % 1_000 == 0 { progress(AuditProgress(done: done, total: journal.count)) } }
-            let event: AccordEvent
-            do {
-                event = try entry.consumerRecord.decodeEvent(codec: codec)
-            } catch {
-                undecodable.append(UndecodableEntry(position: entry.position, eventId: entry.eventId, error: "\(error)"))
-                return
-            }
-            let recordedAt = entry.recordedInstant(fallback: event.time)
-            if time.includes(time: event.time, recordedAt: recordedAt) {
-                if state.apply(event, recordedAt: recordedAt) == .applied {
-                    inView += 1
-                    try include(entry)
-                }
-            }
-            if complement.includes(time: event.time, recordedAt: recordedAt) {
-                other.apply(event, recordedAt: recordedAt)
-            }
-            if event.time <= time.asOf, recordedAt > time.asOf {
-                late.append(LateEvent(position: entry.position, id: event.idString, type: event.type, subject: event.subject,
-                                      time: event.time, recordedAt: recordedAt, source: event.source.urn,
-                                      inThisView: time.knownAt.map { recordedAt <= $0 } ?? true))
-            }
-        }
-        progress(AuditProgress(done: done, total: journal.count))
-        return ReplayedView(time: time, state: state, complementState: other, journal: journal, entriesInView: inView,
-                            lateEvents: late, undecodable: undecodable)
-    }
 
     /// Where a replay writes its files.
     public struct Output: Sendable, Equatable {
@@ -139,9 +95,9 @@ public enum Replay {
     }
 
     /// Replays the store at `storePath` as of `time` into `<directory>/replay.sqlite` (a fresh
-    /// projector store holding the journal entries that are part of the view and the case and
-    /// contract documents as of `time.asOf`), then writes `report.json` and `report.html`.
-    /// Existing files of those names in `directory` are replaced; the live store is only read.
+    /// projector store holding the journal entries that are part of the view, their view, and the
+    /// sources' sequences as known then), then writes `report.json` and `report.html`. Existing
+    /// files of those names in `directory` are replaced; the live store is only read.
     public static func run(storePath: String, time: ReplayTime, directory: String, rules: ProjectionRules = .defaults,
                            verifier: JournalVerifier? = ReportIntegrity.defaultVerifier, generatedAt: Timestamp? = nil,
                            progress: (AuditProgress) -> Void = { _ in }) throws -> Outcome {
@@ -157,7 +113,7 @@ public enum Replay {
         }
         let partial = output.store + ".partial"
         try StoreCompanions.remove(partial)
-        let view = try writeReplayStore(reader: reader, time: time, rules: rules, path: partial, progress: progress)
+        let view = try replay(reader: reader, time: time, rules: rules, into: partial, progress: progress)
         try StoreCompanions.remove(output.store)
         do {
             try FileManager.default.moveItem(atPath: partial, toPath: output.store)
@@ -173,26 +129,61 @@ public enum Replay {
         return Outcome(view: view, report: report, output: output)
     }
 
-    /// Builds the view while streaming its entries into a fresh store at `path`, then writes
-    /// the case and contract documents as of `time.asOf`. The store is closed on return.
-    private static func writeReplayStore(reader: StoreAuditReader, time: ReplayTime, rules: ProjectionRules, path: String,
-                                         progress: (AuditProgress) -> Void) throws -> ReplayedView {
+    /// Streams the journal entries part of the view at `time` into a fresh store at `path`, and
+    /// folds the view in both perspectives from the live store.
+    static func replay(reader: StoreAuditReader, time: ReplayTime, rules: ProjectionRules, into path: String,
+                       progress: (AuditProgress) -> Void) throws -> ReplayedView {
+        let journal = try reader.journalSummary()
         let store = try ProjectorStore(path: path)
+        var writer = try ViewStoreWriter(store: store, rules: rules)
+        try writer.stampViewFormat()
+        var late: [LateEvent] = []
+        var undecodable: [UndecodableEntry] = []
         var batch = StoreBatch()
-        let view = try Replay.view(from: reader, time: time, rules: rules, progress: progress) { entry in
+        var inView = 0
+        var done = 0
+        let codec = EventCodec()
+        progress(AuditProgress(done: 0, total: journal.count))
+        try reader.forEachJournalEntry(timeUpTo: time.asOf) { entry in
+            done += 1
+            if done % 5_000 == 0 { progress(AuditProgress(done: done, total: journal.count)) }
+            let event: AccordEvent
+            do {
+                event = try entry.decodeEvent(codec: codec)
+            } catch {
+                undecodable.append(UndecodableEntry(position: entry.position, eventId: entry.eventId, error: "\(error)"))
+                return
+            }
+            if entry.recordedAt > time.asOf {
+                late.append(LateEvent(position: entry.position, id: event.idString, type: event.type, subject: event.subject,
+                                      time: event.time, recordedAt: entry.recordedAt, source: event.source.urn,
+                                      inThisView: time.knownAt.map { entry.recordedAt <= $0 } ?? true))
+            }
+            guard time.includes(time: event.time, recordedAt: entry.recordedAt) else { return }
             var copy = entry
             copy.position = 0
-            batch.entries.append(copy)
-            if batch.entries.count >= 2_000 {
-                try store.commit(batch)
+            batch.entries.append(PendingEntry(entry: copy, event: event))
+            inView += 1
+            if batch.entries.count >= 5_000 {
+                _ = try writer.commit(batch)
                 batch = StoreBatch()
             }
         }
-        let documents = ViewDocuments(state: view.state, asOf: time.asOf, knownAt: time.knownAt)
-        batch.cases = view.state.caseIds(asOf: time.asOf, knownAt: time.knownAt).compactMap { documents.caseDocument($0) }
-        batch.contracts = view.state.contractIds(asOf: time.asOf, knownAt: time.knownAt).compactMap { documents.contractDocument($0) }
-        try store.commit(batch)
-        return view
+        if !batch.entries.isEmpty { _ = try writer.commit(batch) }
+        // Sources' sequences are those known at the perspective's knowledge time, whatever the
+        // events' times (sequence numbers order publication, not occurrence).
+        let liveSource = try reader.store.read { db in try SourceEvents.sequences(db, knownAt: time.knownAt) }
+        try writer.replaceSequences(liveSource)
+        progress(AuditProgress(done: done, total: journal.count))
+        let folded = try reader.store.read { db in
+            try FoldedView(reader: StoreFacts(db: db), asOf: time.asOf, knownAt: time.knownAt, rules: rules)
+        }
+        let complement = try reader.store.read { db in
+            try FoldedView(reader: StoreFacts(db: db), asOf: time.complement.asOf, knownAt: time.complement.knownAt, rules: rules)
+        }
+        let digest = try writer.viewDigest().hex
+        return ReplayedView(time: time, view: folded, complement: complement, journal: journal, entriesInView: inView,
+                            lateEvents: late, undecodable: undecodable, replayDigest: digest)
     }
 
     private static func write(_ data: Data, to path: String) throws {

@@ -55,14 +55,9 @@ public struct ReplayTime: Sendable, Equatable, Codable {
         knownAt == nil ? .asShown(at: asOf) : .asKnownNow(asOf)
     }
 
-    /// The instant up to which recorded events count for sequence-gap tracking.
-    var recordingCutoff: Timestamp { knownAt.map { min($0, asOf) } ?? asOf }
-
-    /// Whether an event belongs in the state this view is computed from: it is shown
-    /// (time ≤ asOf, recorded by knownAt) or it counts for its source's sequence (recorded by
-    /// min(asOf, knownAt), even if dated later).
+    /// Whether an event with this time, recorded then, is part of the view: it happened by
+    /// `asOf` and, when `knownAt` is set, was recorded by then.
     func includes(time: Timestamp, recordedAt: Timestamp) -> Bool {
-        if time <= asOf, knownAt.map({ recordedAt <= $0 }) ?? true { return true }
-        return recordedAt <= recordingCutoff
+        time <= asOf && (knownAt.map { recordedAt <= $0 } ?? true)
     }
 }

@@ -18,7 +18,7 @@ extension AuditReport {
                             integrity: IntegritySummary, generatedAt: Timestamp? = nil) -> AuditReport {
         let time = view.time
         let snapshot = view.snapshot
-        let complement = view.complementState.snapshot(asOf: time.complement.asOf, knownAt: time.complement.knownAt)
+        let complement = view.complement.snapshot
         let open = snapshot.flags.filter(\.open)
 
         var groups: [FlagGroup] = []
@@ -32,7 +32,7 @@ extension AuditReport {
 
         let late = LateRecordedSection(
             instant: time.asOf, events: view.lateEvents, comparedWith: ReportPerspective(time.complement),
-            comparedDigest: ViewDigest.digest(of: complement),
+            comparedDigest: view.complement.digest.hex,
             casesChanged: changedIds(snapshot.cases, complement.cases, id: \.caseId),
             contractsChanged: changedIds(snapshot.contracts, complement.contracts, id: \.contractId),
             flagsOnlyInThisView: onlyIn(snapshot.flags, notIn: complement.flags),
@@ -47,14 +47,14 @@ extension AuditReport {
                                    openFlags: open.count, resolvedFlags: snapshot.flags.count - open.count,
                                    contracts: snapshot.contracts.count, areas: snapshot.areas.count,
                                    lateRecordedEvents: view.lateEvents.count),
-            digest: ViewDigest.digest(of: snapshot),
+            digest: view.view.digest.hex,
             openFlags: groups,
             cases: snapshot.cases.map(CaseLine.init),
             contracts: snapshot.contracts,
             areas: snapshot.areas,
             lateRecorded: late,
             integrity: integrity,
-            rules: view.state.rules)
+            rules: view.view.rules)
     }
 
     /// The report as pretty, sorted-key JSON.

@@ -57,18 +57,20 @@ public enum JournalAudit {
         /// Sequences seen per source.
         var sequences: [String: [Int64]] = [:]
         /// Entries marked verified, by chain: the highest chain position marked, and where.
-        var highestVerified: [ChainID: (chainPosition: Int64, entry: AccordStore.JournalEntry)] = [:]
-        /// The view replayed from the journal so far; nil once an entry no longer decodes.
-        var replay: ProjectionState?
-        /// The latest event time replayed.
-        var latest: Timestamp?
+        var highestVerified: [ChainID: (chainPosition: Int64, entry: JournaledEvent)] = [:]
+        /// The view replayed from the journal so far, in a scratch store; nil once an entry no
+        /// longer decodes (or the scratch store cannot be written).
+        var replay: ScratchView?
+        /// Events waiting to be replayed (applied at the next journal checkpoint or every few thousand).
+        var pendingReplay: [IncomingEvent] = []
         /// Journal checkpoints by position, for the view digest comparison.
         var digests: [Int64: [JournalCheckpoint]] = [:]
         let codec = EventCodec()
 
         init(registry: KeyRegistry, rules: ProjectionRules) {
             self.registry = registry
-            replay = ProjectionState(rules: rules)
+            replay = try? ScratchView(rules: rules)
+            if replay == nil { summary.notes.append("view digests were not compared: no scratch store could be created") }
         }
 
         mutating func run(store: ProjectorStore, projectorKeys: KeyRegistry?) {
@@ -87,6 +89,7 @@ public enum JournalAudit {
             }
             var journal = AccordIntegrity.JournalVerifier(checkpoints: journalCheckpoints, registry: signatureKeys)
             for checkpoint in journalCheckpoints { digests[checkpoint.position, default: []].append(checkpoint) }
+            defer { replay?.remove() }
             if let fault = compareDigests(at: 0, entry: nil) {
                 summary.fault = fault
                 return
@@ -140,12 +143,12 @@ public enum JournalAudit {
         }
 
         /// Checks one entry; returns the fault, if any.
-        mutating func check(_ entry: AccordStore.JournalEntry, journal: inout AccordIntegrity.JournalVerifier) -> AuditFault? {
+        mutating func check(_ entry: JournaledEvent, journal: inout AccordIntegrity.JournalVerifier) -> AuditFault? {
             guard let chained = entry.chainEntry else {
                 return AuditFault(kind: .journalChain, entry: entry,
                                   message: "no valid event hash or entry hash stored: the entry cannot belong to the journal chain")
             }
-            let record = JournalRecord(entry: chained, headers: entry.messageHeaders, value: entry.value)
+            let record = JournalRecord(entry: chained, headers: entry.headers, value: entry.value)
             if let fault = journal.check(record) {
                 let kind: AuditFault.Kind
                 switch fault.reason {
@@ -159,8 +162,11 @@ public enum JournalAudit {
             summary.entries = entry.position
             summary.head = chained.entryHash
             // The journal verifier recomputed the hash from these bytes; read the attributes the chain needs.
-            guard let hashed = try? EventHashing.hash(headers: entry.messageHeaders, value: entry.value) else {
-                return AuditFault(kind: .eventHash, entry: entry, message: "stored record cannot be hashed")
+            let hashed: HashedEvent
+            do {
+                hashed = try EventHashing.hash(headers: entry.headers, value: entry.value)
+            } catch {
+                return AuditFault(kind: .eventHash, entry: entry, message: "stored record cannot be hashed: \(error)")
             }
             guard hashed.source == entry.source else {
                 return AuditFault(kind: .eventHash, entry: entry,
@@ -214,22 +220,43 @@ public enum JournalAudit {
         }
 
         /// Applies the entry's event to the replayed view and compares digests at journal checkpoints.
-        mutating func replayEntry(_ entry: AccordStore.JournalEntry) -> AuditFault? {
+        mutating func replayEntry(_ entry: JournaledEvent) -> AuditFault? {
             guard replay != nil else { return nil }
-            let message = BinaryMessage(key: entry.key, headers: entry.messageHeaders, value: entry.value)
-            guard let event = try? codec.decodeBinary(message, topic: entry.topic) else {
+            let event: AccordEvent
+            do {
+                event = try entry.decodeEvent(codec: codec)
+            } catch {
+                replay?.remove()
                 replay = nil
                 return nil
             }
-            _ = replay?.apply(event, recordedAt: Timestamp(rfc3339: entry.recordedAt) ?? event.time)
-            latest = max(latest ?? event.time, event.time)
+            pendingReplay.append(IncomingEvent(event, recordedAt: entry.recordedAt))
+            if digests[entry.position] != nil || pendingReplay.count >= 5_000 {
+                do {
+                    try replay?.apply(pendingReplay)
+                } catch {
+                    summary.notes.append("view digests were not compared after position \(entry.position): \(error)")
+                    replay?.remove()
+                    replay = nil
+                    return nil
+                }
+                pendingReplay.removeAll(keepingCapacity: true)
+            }
             return compareDigests(at: entry.position, entry: entry)
         }
 
         /// Compares the replayed view's digest with every journal checkpoint at `position`.
-        func compareDigests(at position: Int64, entry: AccordStore.JournalEntry?) -> AuditFault? {
-            guard let due = digests[position], let replay else { return nil }
-            let digest = JournalViewDigest.digest(of: replay, asOf: latest)
+        mutating func compareDigests(at position: Int64, entry: JournaledEvent?) -> AuditFault? {
+            guard let due = digests[position], let scratch = replay else { return nil }
+            let digest: Hash256
+            do {
+                digest = try scratch.digest()
+            } catch {
+                summary.notes.append("view digests were not compared after position \(position): \(error)")
+                replay?.remove()
+                replay = nil
+                return nil
+            }
             for checkpoint in due where checkpoint.viewDigest != digest {
                 let message = "signed journal checkpoint at this position has view digest \(checkpoint.viewDigest), but replaying entries 1…\(position) gives \(digest): the view was not produced by this journal"
                 if let entry { return AuditFault(kind: .viewDigest, entry: entry, message: message) }
@@ -259,6 +286,7 @@ public enum JournalAudit {
                                                message: "\(name): \(rejection)")
                     return
                 }
+                // A body that does not parse is caught by the signature check of the stored fields above.
                 if let body = try? ChainCheckpoint(json: item.body), body != checkpoint {
                     summary.fault = AuditFault(kind: .chainCheckpoint, coordinates: coordinates,
                                                message: "\(name): the stored record body differs from the stored fields")
@@ -311,5 +339,28 @@ public enum JournalAudit {
             }
             summary.sequenceGaps = gaps
         }
+    }
+}
+
+/// A view replayed into a scratch store in the temporary folder, removed when done.
+final class ScratchView {
+    private var writer: ViewStoreWriter
+    private let path: String
+
+    init(rules: ProjectionRules) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("accord-scratch-\(UUID().uuidString).sqlite").path
+        writer = try ViewStoreWriter(store: try ProjectorStore(path: path), rules: rules)
+    }
+
+    func apply(_ events: [IncomingEvent]) throws {
+        guard !events.isEmpty else { return }
+        try writer.applyWithoutJournal(events)
+    }
+
+    func digest() throws -> Hash256 { try writer.viewDigest() }
+
+    func remove() {
+        // A scratch file that cannot be removed is left in the temporary folder; nothing depends on it.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 }

@@ -43,7 +43,7 @@ public struct AuditFault: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Creates a fault about a stored journal entry.
-    init(kind: Kind, entry: AccordStore.JournalEntry, message: String) {
+    init(kind: Kind, entry: JournaledEvent, message: String) {
         self.init(kind: kind, position: entry.position, eventId: entry.eventId,
                   coordinates: RecordCoordinates(topic: entry.topic, partition: entry.partition, offset: entry.offset),
                   message: message)

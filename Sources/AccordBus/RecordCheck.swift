@@ -22,8 +22,13 @@ public struct RecordCheck: Sendable {
 
     /// Checks one record.
     public func check(_ record: ConsumerRecord) -> RecordVerdict {
+        check(record.binaryMessage, topic: record.topic)
+    }
+
+    /// Checks one record's message, read from `topic`.
+    public func check(_ message: BinaryMessage, topic: String) -> RecordVerdict {
         do {
-            let event = try record.decodeEvent(codec: codec)
+            let event = try codec.decodeBinary(message, topic: topic)
             try event.validate()
             return .accepted(event)
         } catch {

@@ -276,13 +276,19 @@ public struct CaseTransferred: EventData {
     public var toArea: String
     /// The receiving practitioner, when already known.
     public var newPractitionerId: String?
+    /// The probation office (agency id, e.g. `nps-midlands`) that holds the case from the transfer on.
+    /// Named by version 2 of the event; for version 1 the upcaster fills it in from the configured
+    /// map of areas to offices, and it stays nil when the map does not name the receiving area.
+    public var toProbationId: String?
 
     /// Creates the payload.
-    public init(caseId: String, fromArea: String, toArea: String, newPractitionerId: String? = nil) {
+    public init(caseId: String, fromArea: String, toArea: String, newPractitionerId: String? = nil,
+                toProbationId: String? = nil) {
         self.caseId = caseId
         self.fromArea = fromArea
         self.toArea = toArea
         self.newPractitionerId = newPractitionerId
+        self.toProbationId = toProbationId
     }
 
     /// The case id.
@@ -297,6 +303,9 @@ public struct CaseTransferred: EventData {
         try check.code(fromArea, "fromArea")
         try check.code(toArea, "toArea")
         if let newPractitionerId { try check.identifier(newPractitionerId, "newPractitionerId") }
+        if let toProbationId, !Patterns.isAgencyId(toProbationId) {
+            throw check.fail("toProbationId", "expected an agency id such as nps-midlands")
+        }
     }
 }
 

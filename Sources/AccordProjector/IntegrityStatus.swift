@@ -2,9 +2,10 @@ import AccordIntegrity
 import AccordStore
 import Synchronization
 
-/// What the projector knows about the integrity of the events it applied, shared between the
-/// consuming loop (which updates it after each committed batch) and the query API (timeline
-/// entries' `provisional` flag, `/v1/integrity`).
+/// What the projector knows about the integrity of what it applied, shared between the consuming
+/// loop (which updates it after each committed batch) and the query API (`/v1/integrity`,
+/// `/ready`): verified and provisional counts, checkpoints, and records it could not read.
+/// Which events are provisional is read from the store, per answer.
 public final class IntegrityStatus: Sendable {
     /// A consistent copy of the counts.
     public struct Snapshot: Sendable, Hashable {
@@ -20,50 +21,39 @@ public final class IntegrityStatus: Sendable {
         public var journalCheckpoints: Int
         /// The most recent signed journal checkpoint.
         public var lastJournalCheckpoint: JournalCheckpoint?
+        /// Ranges of records lost before the projector could read them.
+        public var unread: [UnreadRange]
+        /// Records in those ranges.
+        public var unreadRecords: Int64 { unread.reduce(0) { $0 + $1.count } }
     }
 
-    private struct Current {
-        var snapshot: Snapshot
-        var provisionalIds: Set<String>
-    }
-    private let current: Mutex<Current>
+    private let current: Mutex<Snapshot>
 
-    /// Creates a status. With `checking` false nothing is ever verified, so every event is
-    /// provisional; with `checking` true only the events in `provisionalIds` are.
-    public init(checking: Bool = true, counts: IntegrityCounts = IntegrityCounts(verified: 0, provisional: 0, chainCheckpoints: 0, journalCheckpoints: 0),
-                provisionalIds: some Sequence<String> = [String](), lastJournalCheckpoint: JournalCheckpoint? = nil) {
-        current = Mutex(Current(
-            snapshot: Snapshot(checking: checking, verified: counts.verified, provisional: counts.provisional,
-                               chainCheckpoints: counts.chainCheckpoints, journalCheckpoints: counts.journalCheckpoints,
-                               lastJournalCheckpoint: lastJournalCheckpoint),
-            provisionalIds: checking ? Set(provisionalIds.lazy.map { $0.lowercased() }) : []))
-    }
-
-    /// Whether the event is not (yet) covered by a verified checkpoint.
-    public func isProvisional(eventId: String) -> Bool {
-        current.withLock { !$0.snapshot.checking || $0.provisionalIds.contains(eventId.lowercased()) }
+    /// Creates a status. With `checking` false nothing is ever verified, so every event is provisional.
+    public init(checking: Bool = true,
+                counts: IntegrityCounts = IntegrityCounts(verified: 0, provisional: 0, chainCheckpoints: 0, journalCheckpoints: 0),
+                unread: [UnreadRange] = [], lastJournalCheckpoint: JournalCheckpoint? = nil) {
+        current = Mutex(Snapshot(checking: checking, verified: counts.verified, provisional: counts.provisional,
+                                 chainCheckpoints: counts.chainCheckpoints, journalCheckpoints: counts.journalCheckpoints,
+                                 lastJournalCheckpoint: lastJournalCheckpoint, unread: unread))
     }
 
     /// The current counts.
     public func snapshot() -> Snapshot {
-        current.withLock { $0.snapshot }
+        current.withLock { $0 }
     }
 
     /// Takes in what a committed batch changed.
-    func record(_ commit: StoreCommit, chainCheckpoints: Int) {
+    func record(_ commit: StoreCommit, chainCheckpoints: Int, unread: [UnreadRange]) {
         current.withLock { current in
-            let newlyVerified = Set(commit.newlyVerified.lazy.map { $0.lowercased() })
-            for entry in commit.appended where current.snapshot.checking {
-                let id = entry.eventId.lowercased()
-                if !newlyVerified.contains(id) { current.provisionalIds.insert(id) }
-            }
-            for id in newlyVerified { current.provisionalIds.remove(id) }
-            current.snapshot.verified += newlyVerified.count
-            current.snapshot.provisional += commit.appended.count - newlyVerified.count
-            current.snapshot.chainCheckpoints += chainCheckpoints
+            let verified = commit.newlyVerified.count
+            current.verified += verified
+            current.provisional += commit.appended.count - verified
+            current.chainCheckpoints += chainCheckpoints
+            current.unread += unread
             if let checkpoint = commit.journalCheckpoint {
-                current.snapshot.journalCheckpoints += 1
-                current.snapshot.lastJournalCheckpoint = checkpoint
+                current.journalCheckpoints += 1
+                current.lastJournalCheckpoint = checkpoint
             }
         }
     }

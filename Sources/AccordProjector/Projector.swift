@@ -5,29 +5,44 @@ import AccordKafka
 import AccordProjection
 import AccordService
 import AccordStore
+import Dispatch
 import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// The projector's consuming loop: reads every agency topic in one consumer group,
-/// checks every record's chain and checkpoint signatures against the key registry (when one is
-/// configured), refuses bad records to the dead-letter topic, applies good events through the
-/// pure projection and commits journal (hash-chained), view rows, verifier state, verified
-/// checkpoints and offsets in one store transaction per batch, with a signed journal
-/// checkpoint every so often. On start it rebuilds the view from the journal, restores the
-/// verifier's state and resumes from the offsets stored with them.
+/// The projector's consuming loop: reads every agency topic in one consumer group, checks every
+/// record's chain and checkpoint signatures against the key registry (when one is configured),
+/// refuses bad records to the dead-letter topic, and journals and applies good events through the
+/// projection engine — journal (hash-chained), view, verifier state, verified checkpoints and
+/// offsets in one store transaction per batch, with a signed journal checkpoint of the journal head
+/// and view digest every so often. On start it resumes from the offsets stored with the view; the
+/// view itself lives in the store, so a restart costs what it missed, not the whole journal.
+///
+/// Records the projector can no longer read (an offset reset that skipped unread records, e.g.
+/// after broker retention dropped them) are counted, logged with their offsets, stored and
+/// reported by `/ready` and `/v1/integrity`.
 public final class Projector: Service, Sendable {
     /// The topics the projector reads: every agency's topic.
     public static let topics = AccordTopic.all.filter { $0.owner != nil }.map(\.name)
 
+    /// Consumer properties the projector sets unless configured otherwise: fetches answer within
+    /// 10 ms (freshness), and a dead member's partitions move within seconds.
+    public static let consumerDefaults: [String: String] = [
+        "fetch.wait.max.ms": "10", "session.timeout.ms": "6000", "heartbeat.interval.ms": "2000",
+        "queued.max.messages.kbytes": "16384", "queued.min.messages": "20000",
+    ]
+
     private let configuration: ProjectorConfiguration
-    private let store: ProjectorStore
-    /// The live view, shared with the query API.
-    public let view: ViewHolder
+    /// The store.
+    public let store: ProjectorStore
+    /// Answers the query API's questions from the store.
+    public let reader: StoreViewReader
+    private let writer: Mutex<ViewStoreWriter>
+    private let writerQueue = DispatchQueue(label: "accord.projector.writer")
     /// Next offset per partition whose records are committed to the store and in the view.
-    private let appliedOffsets = Mutex<[TopicPartition: Int64]>([:])
+    private let appliedOffsets = AppliedOffsets()
     private let logger: Logger
     private let check = RecordCheck()
     private let consumer: KafkaConsumer
@@ -35,8 +50,9 @@ public final class Projector: Service, Sendable {
     private let applied = Counter(label: "accord_projector_events_applied_total")
     private let duplicates = Counter(label: "accord_projector_events_duplicate_total")
     private let refused = Counter(label: "accord_projector_events_dead_lettered_total")
+    private let unreadCounter = Counter(label: "accord_projector_records_unread_total")
     private let batchTimer = Timer(label: "accord_projector_batch_duration_seconds")
-    /// Verified / provisional counts and per-event status, shared with the query API.
+    /// Verified / provisional counts, unread records, shared with the query API.
     public let integrity: IntegrityStatus
     /// The projector's key, which signs journal checkpoints.
     public let signingKey: AgencySigningKey
@@ -54,13 +70,25 @@ public final class Projector: Service, Sendable {
         var lastCheckpoint = ContinuousClock.now
     }
 
-    /// Opens the store, rebuilds the view from its journal and prepares the Kafka clients.
+    /// Opens the store (rebuilding the view from the journal when its format or rules changed)
+    /// and prepares the Kafka clients.
     public init(configuration: ProjectorConfiguration, logger: Logger = Logger(label: "accord.projector")) throws {
         self.configuration = configuration
         self.logger = logger
         store = try ProjectorStore(path: configuration.storePath)
-        let rebuilt = try Self.rebuild(from: store, rules: configuration.rules, logger: logger)
-        view = ViewHolder(rebuilt.state, latestEventTime: rebuilt.latestEventTime)
+        var writer = try ViewStoreWriter(store: store, rules: configuration.rules, cacheCases: configuration.cacheCases)
+        if let reason = try writer.rebuildReason() {
+            let started = ContinuousClock.now
+            logger.notice("rebuilding the view from the journal", metadata: ["reason": "\(reason)"])
+            try writer.rebuildView { done, total in
+                if done % 100_000 == 0 || done == total {
+                    logger.notice("view rebuild progress", metadata: ["done": "\(done)", "total": "\(total)"])
+                }
+            }
+            logger.notice("view rebuilt", metadata: ["events": "\(writer.eventCount)", "seconds": "\(ContinuousClock.now - started)"])
+        }
+        self.writer = Mutex(writer)
+        reader = StoreViewReader(store: store, rules: configuration.rules)
         let keyPath = configuration.signingKeyPath ?? ProjectorSigningKey.defaultPath(store: configuration.storePath)
         let loaded = try ProjectorSigningKey.loadOrCreate(path: keyPath, signer: configuration.signer)
         signingKey = loaded.key
@@ -68,42 +96,64 @@ public final class Projector: Service, Sendable {
         let publicPath = ProjectorSigningKey.publicPath(store: configuration.storePath)
         try ProjectorSigningKey.writePublic(entry, to: publicPath)
         logger.notice(loaded.created ? "projector signing key generated" : "projector signing key loaded", metadata: [
-            "signer": "\(entry.source)", "keyId": "\(entry.keyId)", "file": "\(keyPath)",
-            "publicEntry": "\(String(decoding: (try? KeyRegistry(keys: [entry]).jsonBytes()) ?? [], as: UTF8.self))",
-            "publicFile": "\(publicPath)",
+            "signer": "\(entry.source)", "keyId": "\(entry.keyId)", "file": "\(keyPath)", "publicFile": "\(publicPath)",
         ])
         let counts = try store.integrityCounts()
+        let unread = try store.unreadRanges()
         var runtime = IntegrityRuntime()
         if let registry = configuration.keyRegistry {
             var verifier = ChainVerifier(registry: registry, maxUnverifiedPerChain: configuration.maxUnverifiedPerChain)
             let states = try store.chainStates()
             for state in states { verifier.restore(state) }
             runtime.verifier = verifier
-            integrity = IntegrityStatus(checking: true, counts: counts, provisionalIds: try store.provisionalEventIds(),
+            integrity = IntegrityStatus(checking: true, counts: counts, unread: unread,
                                         lastJournalCheckpoint: try store.latestJournalCheckpoint())
             logger.notice("integrity checking on", metadata: [
                 "keys": "\(registry.keys.count)", "chainsRestored": "\(states.count)",
                 "verified": "\(counts.verified)", "provisional": "\(counts.provisional)",
             ])
         } else {
-            integrity = IntegrityStatus(checking: false, counts: counts,
+            integrity = IntegrityStatus(checking: false, counts: counts, unread: unread,
                                         lastJournalCheckpoint: try store.latestJournalCheckpoint())
             logger.warning("integrity checking is OFF: no key registry (--key-registry); chains and signatures are not checked and events are journaled as unverified")
         }
+        if !unread.isEmpty {
+            logger.error("records were lost before the projector could read them", metadata: [
+                "ranges": "\(unread.count)", "records": "\(unread.reduce(0) { $0 + $1.count })",
+            ])
+        }
         self.runtime = Mutex(runtime)
+        let resumed = try store.offsets()
+        appliedOffsets.withLock { applied in
+            for offset in resumed {
+                applied[TopicPartition(topic: offset.topic, partition: offset.partition)] = offset.nextOffset
+            }
+        }
+        let offsets = appliedOffsets
         let store = self.store
         let logger = self.logger
+        var properties = Self.consumerDefaults
+        for (key, value) in configuration.consumerProperties { properties[key] = value }
         consumer = try KafkaConsumer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers, groupID: configuration.groupID,
                                  clientID: "accord-projector", bufferCapacity: max(configuration.batchSize * 4, 1_000),
-                                 properties: configuration.consumerProperties),
+                                 properties: properties),
             startOffsets: { partitions in
-                // The store, not Kafka, is the authority on where to resume.
-                let stored = (try? store.offsets()) ?? []
+                // The store, not Kafka, is the authority on where to resume: offsets move with the view.
+                var known = offsets.withLock { $0 }
+                if partitions.contains(where: { known[$0] == nil }) {
+                    do {
+                        for offset in try store.offsets() {
+                            known[TopicPartition(topic: offset.topic, partition: offset.partition)] = offset.nextOffset
+                        }
+                    } catch {
+                        logger.error("cannot read stored offsets; new partitions resume from the group's committed offsets",
+                                     metadata: ["error": "\(error)"])
+                    }
+                }
                 var starts: [TopicPartition: StartOffset] = [:]
                 for partition in partitions {
-                    let next = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
-                    starts[partition] = next.map { .offset($0.nextOffset) } ?? .beginning
+                    starts[partition] = known[partition].map { .offset($0) } ?? .beginning
                 }
                 logger.info("resuming partitions from the store", metadata: ["partitions": "\(starts.count)"])
                 return starts
@@ -112,30 +162,6 @@ public final class Projector: Service, Sendable {
         deadLetterProducer = try KafkaProducer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers, clientID: "accord-projector-dlq"),
             logger: logger)
-        let resumed = try store.offsets()
-        appliedOffsets.withLock { applied in
-            for offset in resumed {
-                applied[TopicPartition(topic: offset.topic, partition: offset.partition)] = offset.nextOffset
-            }
-        }
-    }
-
-    /// Rebuilds the projection from the journal, in journal order.
-    static func rebuild(from store: ProjectorStore, rules: ProjectionRules,
-                        logger: Logger) throws -> (state: ProjectionState, latestEventTime: Timestamp?) {
-        var state = ProjectionState(rules: rules)
-        var latest: Timestamp?
-        let codec = EventCodec()
-        var count = 0
-        try store.forEachJournalEntry { entry in
-            let event = try entry.consumerRecord.decodeEvent(codec: codec)
-            let recordedAt = Timestamp(rfc3339: entry.recordedAt) ?? event.time
-            _ = state.apply(event, recordedAt: recordedAt)
-            latest = max(latest ?? event.time, event.time)
-            count += 1
-        }
-        if count > 0 { logger.notice("view rebuilt from journal", metadata: ["events": "\(count)"]) }
-        return (state, latest)
     }
 
     /// Consumes until graceful shutdown or cancellation, then closes its Kafka clients.
@@ -181,9 +207,8 @@ public final class Projector: Service, Sendable {
     }
 
     /// Hashes the record and, with a registry, runs it through the chain verifier.
-    private func screen(_ record: ConsumerRecord, verifier: inout ChainVerifier?, batch: inout StoreBatch,
-                        orphans: inout [ChainLink]) -> Screened {
-        let message = record.binaryMessage
+    private func screen(_ record: ConsumerRecord, _ message: BinaryMessage, verifier: inout ChainVerifier?,
+                        batch: inout StoreBatch, orphans: inout [ChainLink]) -> Screened {
         guard var checker = verifier else {
             if ChainCheckpoint.isCheckpointRecord(message) { return .skip }
             do {
@@ -219,24 +244,43 @@ public final class Projector: Service, Sendable {
         }
     }
 
-    /// Checks, dead-letters, applies and commits one batch of records.
+    /// Records skipped on a partition: the first offset read after a position that was not the
+    /// next expected one (an offset reset past records the projector never read).
+    private func detectUnread(_ records: [ConsumerRecord], into batch: inout StoreBatch) {
+        var expected = appliedOffsets.withLock { $0 }
+        let now = ServiceClock.system.now()
+        for record in records {
+            let partition = record.topicPartition
+            let next = expected[partition] ?? 0
+            if record.offset > next {
+                let range = UnreadRange(topic: record.topic, partition: record.partition, from: next, until: record.offset,
+                                        detectedAt: now)
+                batch.unreadRanges.append(range)
+                logger.error("records lost before the projector read them (offset reset past unread records)", metadata: [
+                    "topic": "\(range.topic)", "partition": "\(range.partition)", "fromOffset": "\(range.from)",
+                    "untilOffset": "\(range.until)", "records": "\(range.count)",
+                ])
+            }
+            expected[partition] = max(next, record.offset + 1)
+        }
+    }
+
+    /// Checks, dead-letters, journals, applies and commits one batch of records.
     func process(_ records: [ConsumerRecord]) async throws {
         let started = ContinuousClock.now
-        var state = view.snapshot()
-        var latest = view.latestEventTime
         var batch = StoreBatch()
         var rejected: [(record: ConsumerRecord, reason: String)] = []
-        var touchedCases = Set<String>()
-        var touchedContracts = Set<String>()
         var nextOffsets: [TopicPartition: Int64] = [:]
         var runtime = self.runtime.withLock { $0 }
         let verifierBefore = runtime.verifier
         var orphans: [ChainLink] = []
+        detectUnread(records, into: &batch)
         for record in records {
             nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
+            let message = record.binaryMessage
             let eventHash: Hash256
             let link: ChainLink?
-            switch screen(record, verifier: &runtime.verifier, batch: &batch, orphans: &orphans) {
+            switch screen(record, message, verifier: &runtime.verifier, batch: &batch, orphans: &orphans) {
             case .skip:
                 continue
             case .reject(let reason):
@@ -246,40 +290,33 @@ public final class Projector: Service, Sendable {
                 eventHash = hash
                 link = chainLink
             }
-            switch check.check(record) {
+            switch check.check(message, topic: record.topic) {
             case .accepted(let event):
                 let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
-                switch state.apply(event, recordedAt: recordedAt) {
-                case .applied:
-                    var entry = AccordStore.JournalEntry(event: event, record: record)
-                    entry.eventHash = eventHash
-                    entry.chainPosition = link?.position
-                    batch.entries.append(entry)
-                    latest = max(latest ?? event.time, event.time)
-                    switch event.kind.subjectKind {
-                    case .caseId: touchedCases.insert(event.subject)
-                    case .contractId: touchedContracts.insert(event.subject)
-                    case .area: break
-                    }
-                case .duplicate:
-                    duplicates.increment()
-                }
+                let coordinates = RecordCoordinates(topic: record.topic, partition: record.partition, offset: record.offset)
+                batch.entries.append(PendingEntry(
+                    entry: JournaledEvent(event: event, message: message, coordinates: coordinates, recordedAt: recordedAt,
+                                          eventHash: eventHash, chainPosition: link?.position),
+                    event: event))
             case .rejected(let reason):
                 reject(record, reason: reason, into: &batch, rejected: &rejected)
             }
         }
         for orphan in orphans {
             let coordinates = RecordCoordinates(topic: orphan.chain.topic, partition: orphan.chain.partition, offset: orphan.offset)
-            let journaled = try batch.entries.first {
-                $0.topic == coordinates.topic && $0.partition == coordinates.partition && $0.offset == coordinates.offset
-            } ?? store.journalEntry(at: coordinates)
+            let pending = batch.entries.first { $0.entry.coordinates == coordinates }?.entry
+            let journaled = try pending ?? store.journalEntry(at: coordinates)
             // An orphan that was never journaled was refused by the event check and is already dead-lettered.
             guard let journaled else { continue }
             let reason = "orphaned: event \(orphan.hash) at position \(orphan.position) of \(orphan.chain) is not on the chain its source signed (forged or wrongly attributed)"
             logger.error("orphaned event: applied but never verifiable", metadata: [
                 "eventId": "\(journaled.eventId)", "chain": "\(orphan.chain)", "offset": "\(orphan.offset)",
             ])
-            reject(journaled.consumerRecord, reason: reason, into: &batch, rejected: &rejected)
+            let record = ConsumerRecord(topic: coordinates.topic, partition: coordinates.partition, offset: coordinates.offset,
+                                        key: journaled.message.key, value: journaled.message.value,
+                                        headers: journaled.message.headers.map { KafkaHeader(key: $0.name, value: $0.value) },
+                                        timestampMilliseconds: nil)
+            reject(record, reason: reason, into: &batch, rejected: &rejected)
         }
         if let verifier = runtime.verifier {
             batch.chainStates = verifier.chains.values.filter {
@@ -289,13 +326,6 @@ public final class Projector: Service, Sendable {
         // Refused records must be safely on the dead-letter topic before their offsets are committed.
         try await DeadLetterPublisher(producer: deadLetterProducer).send(rejected)
         batch.offsets = nextOffsets.map { StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value) }
-        if let latest {
-            let documents = ViewDocuments(state: state, asOf: latest)
-            batch.cases = touchedCases.sorted().compactMap { documents.caseDocument($0) }
-            // A contract's performance changes with the cases referred under it, not only with its own events.
-            let contracts = touchedContracts.union(documents.contracts(referencedBy: touchedCases))
-            batch.contracts = contracts.sorted().compactMap { documents.contractDocument($0) }
-        }
         if !batch.entries.isEmpty {
             runtime.batchesSinceCheckpoint += 1
             runtime.entriesSinceCheckpoint += batch.entries.count
@@ -303,10 +333,9 @@ public final class Projector: Service, Sendable {
         if runtime.entriesSinceCheckpoint > 0,
            runtime.batchesSinceCheckpoint >= configuration.journalCheckpointBatches
             || ContinuousClock.now - runtime.lastCheckpoint >= configuration.journalCheckpointInterval {
-            batch.journalCheckpoint = JournalCheckpointRequest(viewDigest: JournalViewDigest.digest(of: state, asOf: latest),
-                                                               issuedAt: ServiceClock.system.now(), key: signingKey)
+            batch.journalCheckpoint = JournalCheckpointRequest(issuedAt: ServiceClock.system.now(), key: signingKey)
         }
-        let committed = try await store.commitBatchAsync(batch)
+        let committed = try await commit(batch)
         if committed.journalCheckpoint != nil {
             runtime.batchesSinceCheckpoint = 0
             runtime.entriesSinceCheckpoint = 0
@@ -314,18 +343,34 @@ public final class Projector: Service, Sendable {
         }
         let installed = runtime
         self.runtime.withLock { $0 = installed }
-        integrity.record(committed, chainCheckpoints: batch.chainCheckpoints.count)
-        view.replace(state, latestEventTime: latest)
+        integrity.record(committed, chainCheckpoints: batch.chainCheckpoints.count, unread: batch.unreadRanges)
         appliedOffsets.withLock { applied in
             for offset in batch.offsets {
-                applied[TopicPartition(topic: offset.topic, partition: offset.partition)] = offset.nextOffset
+                let key = TopicPartition(topic: offset.topic, partition: offset.partition)
+                applied[key] = max(applied[key] ?? 0, offset.nextOffset)
             }
         }
-        applied.increment(by: batch.entries.count)
+        applied.increment(by: committed.appended.count)
+        duplicates.increment(by: committed.duplicates)
         refused.increment(by: rejected.count)
+        unreadCounter.increment(by: Int(batch.unreadRanges.reduce(0) { $0 + $1.count }))
         batchTimer.recordInterval(since: started)
-        // Kafka's committed offsets follow the store's, for operators' tools; the store stays the authority.
-        try? await consumer.commit(records)
+        // Kafka's committed offsets follow the store's, for operators' tools; the store stays the authority,
+        // so a failed commit here loses nothing (the next batch commits again).
+        do {
+            try await consumer.commit(records)
+        } catch {
+            logger.debug("Kafka offset commit failed; the store keeps the authoritative offsets", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Commits a batch on the writer's own thread (SQLite blocks), without blocking the caller's executor.
+    private func commit(_ batch: StoreBatch) async throws -> StoreCommit {
+        try await withCheckedThrowingContinuation { continuation in
+            writerQueue.async {
+                continuation.resume(with: Result { try self.writer.withLock { try $0.commit(batch) } })
+            }
+        }
     }
 
     private func reject(_ record: ConsumerRecord, reason: String, into batch: inout StoreBatch,
@@ -345,19 +390,18 @@ public final class Projector: Service, Sendable {
         let runtime = self.runtime.withLock { $0 }
         guard runtime.entriesSinceCheckpoint > 0 else { return }
         var batch = StoreBatch()
-        batch.journalCheckpoint = JournalCheckpointRequest(
-            viewDigest: JournalViewDigest.digest(of: view.snapshot(), asOf: view.latestEventTime),
-            issuedAt: ServiceClock.system.now(), key: signingKey)
-        let committed = try await store.commitBatchAsync(batch)
+        batch.journalCheckpoint = JournalCheckpointRequest(issuedAt: ServiceClock.system.now(), key: signingKey)
+        let committed = try await commit(batch)
         self.runtime.withLock {
             $0.batchesSinceCheckpoint = 0
             $0.entriesSinceCheckpoint = 0
             $0.lastCheckpoint = ContinuousClock.now
         }
-        integrity.record(committed, chainCheckpoints: 0)
+        integrity.record(committed, chainCheckpoints: 0, unread: [])
         if let checkpoint = committed.journalCheckpoint {
             logger.notice("journal checkpoint signed", metadata: [
                 "position": "\(checkpoint.position)", "entryHash": "\(checkpoint.entryHash)",
+                "viewDigest": "\(checkpoint.viewDigest)",
             ])
         }
     }
@@ -378,5 +422,15 @@ extension Timer {
     func recordInterval(since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}
+
+/// Next offset per partition whose records are committed to the store: shared between the
+/// consuming loop, the rebalance callback and readiness.
+final class AppliedOffsets: Sendable {
+    private let offsets = Mutex<[TopicPartition: Int64]>([:])
+
+    func withLock<T>(_ body: (inout [TopicPartition: Int64]) -> T) -> T {
+        offsets.withLock { body(&$0) }
     }
 }

@@ -34,10 +34,12 @@ public struct ProjectorConfiguration: Sendable {
     public var journalCheckpointInterval: Duration = .seconds(10)
     /// Unverified events one chain may hold before further ones are refused (`checkpoint-overdue`).
     public var maxUnverifiedPerChain: Int = 100_000
+    /// Most cases the projection engine keeps in memory (the rest are read from the store when touched).
+    public var cacheCases: Int = 50_000
 
     /// Creates a configuration.
     public init(bootstrapServers: String, groupID: String = "accord-projector", storePath: String,
-                host: String = "127.0.0.1", port: Int = 8080, batchSize: Int = 1_000,
+                host: String = "127.0.0.1", port: Int = 8080, batchSize: Int = 5_000,
                 rules: ProjectionRules = .defaults, consumerProperties: [String: String] = [:],
                 keyRegistry: KeyRegistry? = nil, signingKeyPath: String? = nil) {
         self.bootstrapServers = bootstrapServers

@@ -3,38 +3,49 @@ import AccordIntegrity
 import AccordKafka
 import AccordProjection
 import AccordService
+import AccordStore
 import Foundation
 import Hummingbird
 import Logging
 import Prometheus
 
-/// The accountability query API served by the projector: cases, timelines, flags,
-/// contract performance, area summaries, each as of any instant; plus health, readiness,
-/// metrics, the integrity status and the OpenAPI document.
+/// The accountability query API served by the projector: cases, timelines, flags, contract
+/// performance, area summaries, each as of any instant (`asOf`) and as known at any instant
+/// (`knownAt`); plus health, readiness, metrics, the integrity status and the OpenAPI document.
 public struct QueryAPI: Sendable {
-    private let view: ViewHolder
-    private let integrity: IntegrityStatus
-    private let lag: @Sendable () async throws -> [PartitionLag]
-    private let logger: Logger
-    private let registry: PrometheusCollectorRegistry?
-    private let now: @Sendable () -> Timestamp
+    let view: any ViewQuerying
+    let integrity: IntegrityStatus
+    let lag: @Sendable () async throws -> [PartitionLag]
+    let provisional: @Sendable ([String]) async throws -> Set<String>
+    let logger: Logger
+    let registry: PrometheusCollectorRegistry?
+    let now: @Sendable () -> Timestamp
 
-    /// Creates the API over `projector`'s live view; `now` supplies the default `asOf`.
+    /// Creates the API over `projector`'s store; `now` supplies the default `asOf`.
     public init(projector: Projector, registry: PrometheusCollectorRegistry? = nil, logger: Logger,
                 now: @escaping @Sendable () -> Timestamp = ServiceClock.system.now) {
-        self.init(view: projector.view, integrity: projector.integrity, lag: { try await projector.lag() },
+        let store = projector.store
+        let checking = projector.integrity.snapshot().checking
+        self.init(view: projector.reader, integrity: projector.integrity, lag: { try await projector.lag() },
+                  provisional: { ids in
+                      guard checking else { return Set(ids) }
+                      return try await store.asyncRead { _ in try store.provisional(eventIds: ids) }
+                  },
                   registry: registry, logger: logger, now: now)
     }
 
-    /// Creates the API over `view`; `integrity` says which events are provisional (by default
-    /// none: an empty status with checking on); `lag` reports the consumer's lag for readiness.
-    public init(view: ViewHolder, integrity: IntegrityStatus = IntegrityStatus(),
+    /// Creates the API over `view`; `integrity` says whether events are checked; `lag` reports the
+    /// consumer's lag for readiness; `provisional` says which of some events are not yet verified
+    /// (by default none).
+    public init(view: any ViewQuerying, integrity: IntegrityStatus = IntegrityStatus(),
                 lag: @escaping @Sendable () async throws -> [PartitionLag],
+                provisional: @escaping @Sendable ([String]) async throws -> Set<String> = { _ in [] },
                 registry: PrometheusCollectorRegistry? = nil, logger: Logger,
                 now: @escaping @Sendable () -> Timestamp = ServiceClock.system.now) {
         self.view = view
         self.integrity = integrity
         self.lag = lag
+        self.provisional = provisional
         self.registry = registry
         self.logger = logger
         self.now = now
@@ -50,87 +61,121 @@ public struct QueryAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        router.addRoutes(operationRoutes())
+        router.addRoutes(viewRoutes(), atPath: "/v1")
+        return router
+    }
+
+    // MARK: operations
+
+    private func operationRoutes() -> RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
         let view = self.view
-        let integrity = self.integrity
-        router.get("/health") { _, _ in
-            Responses.json(Health(status: "ok", events: view.snapshot().eventCount))
+        routes.get("/health") { _, _ in
+            Responses.json(Health(status: "ok", events: try await view.totalEvents()))
         }
-        router.get("/ready") { _, _ in try await readiness() }
+        routes.get("/ready") { _, _ in try await readiness() }
         let registry = self.registry
-        router.get("/metrics") { _, _ in
+        routes.get("/metrics") { _, _ in
             var text: [UInt8] = []
             registry?.emit(into: &text)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
-        router.get("/openapi.json") { _, _ in
+        routes.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: MediaTypes.json],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
-        router.get("/v1/cases") { request, _ in
-            try answerList(request) { state, time, page in
-                let area = request.uri.queryParameters.get("area")
-                let ids = state.caseIds(asOf: time.asOf, knownAt: time.knownAt)
-                guard let area else {
-                    // Without a filter only the page's cases need rendering.
-                    let idPage = page.page(ids)
-                    let items = idPage.items.compactMap { state.caseView($0, asOf: time.asOf, knownAt: time.knownAt) }
-                    return Page(items: items.map(CaseListItem.init), total: idPage.total, nextCursor: idPage.nextCursor)
-                }
-                let views = ids.lazy.compactMap { state.caseView($0, asOf: time.asOf, knownAt: time.knownAt) }
-                    .filter { $0.area == area }
-                return page.page(views.map(CaseListItem.init))
-            }
-        }
-        router.get("/v1/cases/:caseId") { request, context in
-            let caseId = try context.parameters.require("caseId")
-            return try answer(request) { state, time in
-                try found(state.caseView(caseId, asOf: time.asOf, knownAt: time.knownAt), "case \(caseId)", time)
-            }
-        }
-        router.get("/v1/cases/:caseId/timeline") { request, context in
-            let caseId = try context.parameters.require("caseId")
-            return try answerList(request) { state, time, page in
-                let entries = state.timeline(caseId, asOf: time.asOf, knownAt: time.knownAt)
-                if entries.isEmpty, state.caseView(caseId, asOf: time.asOf, knownAt: time.knownAt) == nil {
-                    throw NotFound(what: "case \(caseId)", time: time)
-                }
-                return page.page(entries).map { TimelineItem($0, provisional: integrity.isProvisional(eventId: $0.eventId)) }
-            }
-        }
-        router.get("/v1/flags") { request, _ in
-            try answerList(request) { state, time, page in
-                let filter = try flagFilter(request)
-                return page.page(state.flags(asOf: time.asOf, knownAt: time.knownAt, filter: filter))
-            }
-        }
-        router.get("/v1/contracts/:contractId/performance") { request, context in
-            let contractId = try context.parameters.require("contractId")
-            return try answer(request) { state, time in
-                try found(state.contractPerformance(contractId, asOf: time.asOf, knownAt: time.knownAt),
-                          "contract \(contractId)", time)
-            }
-        }
-        router.get("/v1/areas/:area/summary") { request, context in
-            let area = try context.parameters.require("area")
-            return try answer(request) { state, time in
-                let known = state.areas(asOf: time.asOf, knownAt: time.knownAt)
-                guard known.contains(area) else { throw NotFound(what: "area \(area)", time: time) }
-                return state.areaSummary(area, asOf: time.asOf, knownAt: time.knownAt)
-            }
-        }
-        router.get("/v1/integrity") { _, _ in
-            Responses.json(IntegrityAnswer(integrity.snapshot()))
-        }
-        router.get("/v1/view/digest") { request, _ in
-            try answer(request) { state, time in
-                ViewDigestAnswer(digest: state.digest(asOf: time.asOf, knownAt: time.knownAt), events: state.eventCount)
-            }
-        }
-        return router
+        return routes
     }
 
-    // MARK: Answers
+    private func readiness() async throws -> Response {
+        let lag: [PartitionLag]
+        do {
+            lag = try await self.lag()
+        } catch {
+            return Responses.problem(Problem(slug: "not-ready", title: "Not ready", status: 503,
+                                             detail: "cannot read the consumer's lag: \(error)"))
+        }
+        let total = lag.reduce(0) { $0 + $1.lag }
+        let snapshot = integrity.snapshot()
+        var reasons: [String] = []
+        if lag.isEmpty { reasons.append("no partitions assigned yet") }
+        if total > 0 { reasons.append("\(total) records not yet applied") }
+        if snapshot.unreadRecords > 0 {
+            reasons.append("\(snapshot.unreadRecords) records were lost before they could be read (see /v1/integrity)")
+        }
+        let body = ProjectorReadiness(ready: reasons.isEmpty, lag: total, partitions: lag.map {
+            PartitionLagAnswer(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition,
+                               position: $0.position, highWatermark: $0.highWatermark, lag: $0.lag)
+        }, events: try await view.totalEvents(), unreadRecords: snapshot.unreadRecords, reasons: reasons)
+        return Responses.json(body, status: reasons.isEmpty ? .ok : .serviceUnavailable)
+    }
+
+    // MARK: the view
+
+    private func viewRoutes() -> RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        let view = self.view
+        let integrity = self.integrity
+        let provisional = self.provisional
+        routes.get("/cases") { request, _ in
+            let (time, page) = try timeAndPage(request)
+            return Responses.json(ListAnswer(time: time, page: try await view.cases(
+                at: time.instant, area: request.uri.queryParameters.get("area"), page: page)))
+        }
+        routes.get("/cases/:caseId") { request, context in
+            let caseId = try context.parameters.require("caseId")
+            let time = try self.time(request)
+            guard let found = try await view.caseView(caseId, at: time.instant) else {
+                return Responses.problem(NotFound(what: "case \(caseId)", time: time).problem)
+            }
+            return Responses.json(Answer(time: time, data: found))
+        }
+        routes.get("/cases/:caseId/timeline") { request, context in
+            let caseId = try context.parameters.require("caseId")
+            let (time, page) = try timeAndPage(request)
+            guard let entries = try await view.timeline(caseId, at: time.instant) else {
+                return Responses.problem(NotFound(what: "case \(caseId)", time: time).problem)
+            }
+            let cut = try pageOf(entries, page)
+            let pending = try await provisional(cut.items.map(\.eventId))
+            return Responses.json(ListAnswer(time: time, page: cut.map {
+                TimelineItem($0, provisional: pending.contains($0.eventId))
+            }))
+        }
+        routes.get("/flags") { request, _ in
+            let (time, page) = try timeAndPage(request)
+            let filter = try flagFilter(request)
+            return Responses.json(ListAnswer(time: time, page: try await view.flags(at: time.instant, filter: filter, page: page)))
+        }
+        routes.get("/contracts/:contractId/performance") { request, context in
+            let contractId = try context.parameters.require("contractId")
+            let time = try self.time(request)
+            guard let found = try await view.contractPerformance(contractId, at: time.instant) else {
+                return Responses.problem(NotFound(what: "contract \(contractId)", time: time).problem)
+            }
+            return Responses.json(Answer(time: time, data: found))
+        }
+        routes.get("/areas/:area/summary") { request, context in
+            let area = try context.parameters.require("area")
+            let time = try self.time(request)
+            guard let found = try await view.areaSummary(area, at: time.instant) else {
+                return Responses.problem(NotFound(what: "area \(area)", time: time).problem)
+            }
+            return Responses.json(Answer(time: time, data: found))
+        }
+        routes.get("/integrity") { _, _ in
+            Responses.json(IntegrityAnswer(integrity.snapshot()))
+        }
+        routes.get("/view/digest") { request, _ in
+            let time = try self.time(request)
+            return Responses.json(Answer(time: time, data: try await view.digest(at: time.instant)))
+        }
+        return routes
+    }
+
+    // MARK: parameters
 
     private func time(_ request: Request) throws -> ViewTime {
         do {
@@ -141,39 +186,22 @@ public struct QueryAPI: Sendable {
         }
     }
 
-    private func answer<T: Encodable & Sendable>(_ request: Request,
-                                                 _ body: (ProjectionState, ViewTime) throws -> T) throws -> Response {
+    private func timeAndPage(_ request: Request) throws -> (ViewTime, PageSpec) {
         let time = try self.time(request)
         do {
-            return Responses.json(Answer(time: time, data: try body(view.snapshot(), time)))
-        } catch let notFound as NotFound {
-            return Responses.problem(notFound.problem)
-        }
-    }
-
-    private func answerList<T: Encodable & Sendable>(
-        _ request: Request, _ body: (ProjectionState, ViewTime, PageRequest) throws -> Page<T>
-    ) throws -> Response {
-        let time = try self.time(request)
-        let page: PageRequest
-        do {
-            page = try PageRequest(limit: request.uri.queryParameters.get("limit"),
-                                   cursor: request.uri.queryParameters.get("cursor"))
+            return (time, try PageRequest(limit: request.uri.queryParameters.get("limit"),
+                                          cursor: request.uri.queryParameters.get("cursor")).spec)
         } catch {
             throw badParameter(error)
         }
-        do {
-            return Responses.json(ListAnswer(time: time, page: try body(view.snapshot(), time, page)))
-        } catch let notFound as NotFound {
-            return Responses.problem(notFound.problem)
-        } catch let invalid as InvalidQueryParameter {
-            throw badParameter(invalid)
-        }
     }
 
-    private func found<T>(_ value: T?, _ what: String, _ time: ViewTime) throws -> T {
-        guard let value else { throw NotFound(what: what, time: time) }
-        return value
+    private func pageOf<T: Sendable>(_ items: [T], _ page: PageSpec) throws -> ListPage<T> {
+        do {
+            return try ListPage.cut(items, page)
+        } catch {
+            throw badParameter(InvalidQueryParameter(name: "cursor", message: error.description))
+        }
     }
 
     private func badParameter(_ error: InvalidQueryParameter) -> ProblemError {
@@ -190,14 +218,14 @@ public struct QueryAPI: Sendable {
             } else if EventSource(urn: agency) != nil {
                 filter.accountable = agency
             } else {
-                throw InvalidQueryParameter(name: "agency", message: "expected probation, interventions, commissioner or an agency URN such as urn:accord:interventions:ace-payback, got '\(agency)'")
+                throw badParameter(InvalidQueryParameter(name: "agency", message: "expected probation, interventions, commissioner or an agency URN such as urn:accord:interventions:ace-payback, got '\(agency)'"))
             }
         }
         filter.area = query.get("area")
         if let rule = query.get("rule") {
             guard let parsed = FlagRule(rawValue: rule) else {
                 let known = FlagRule.allCases.map(\.rawValue).joined(separator: ", ")
-                throw InvalidQueryParameter(name: "rule", message: "unknown rule '\(rule)'; known rules: \(known)")
+                throw badParameter(InvalidQueryParameter(name: "rule", message: "unknown rule '\(rule)'; known rules: \(known)"))
             }
             filter.rule = parsed
         }
@@ -206,27 +234,10 @@ public struct QueryAPI: Sendable {
             switch open {
             case "true", "1", "yes": filter.openOnly = true
             case "false", "0", "no": filter.openOnly = false
-            default: throw InvalidQueryParameter(name: "open", message: "expected true or false, got '\(open)'")
+            default: throw badParameter(InvalidQueryParameter(name: "open", message: "expected true or false, got '\(open)'"))
             }
         }
         return filter
-    }
-
-    private func readiness() async throws -> Response {
-        let lag: [PartitionLag]
-        do {
-            lag = try await self.lag()
-        } catch {
-            return Responses.problem(Problem(slug: "not-ready", title: "Not ready", status: 503,
-                                             detail: "cannot read the consumer's lag: \(error)"))
-        }
-        let total = lag.reduce(0) { $0 + $1.lag }
-        let ready = !lag.isEmpty && total == 0
-        let body = Readiness(ready: ready, lag: total, partitions: lag.map {
-            PartitionLagAnswer(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition,
-                               position: $0.position, highWatermark: $0.highWatermark, lag: $0.lag)
-        }, events: view.snapshot().eventCount)
-        return Responses.json(body, status: ready ? .ok : .serviceUnavailable)
     }
 }
 
@@ -282,7 +293,7 @@ struct ListAnswer<T: Encodable & Sendable>: Encodable, Sendable {
     let total: Int
     let nextCursor: String?
 
-    init(time: ViewTime, page: Page<T>) {
+    init(time: ViewTime, page: ListPage<T>) {
         asOf = time.asOf
         knownAt = time.knownAt
         perspective = time.perspective
@@ -301,23 +312,6 @@ struct ListAnswer<T: Encodable & Sendable>: Encodable, Sendable {
         try container.encode(items, forKey: .items)
         try container.encode(total, forKey: .total)
         try container.encodeIfPresent(nextCursor, forKey: .nextCursor)
-    }
-}
-
-/// A case in the case list.
-struct CaseListItem: Encodable, Sendable {
-    let caseId: String
-    let area: String?
-    let status: CaseStatus
-    let riskLevel: RiskLevel?
-    let openFlags: Int
-
-    init(_ view: CaseView) {
-        caseId = view.caseId
-        area = view.area
-        status = view.status
-        riskLevel = view.riskLevel
-        openFlags = view.openFlags.count
     }
 }
 
@@ -349,6 +343,8 @@ struct IntegrityAnswer: Encodable, Sendable {
     let chainCheckpoints: Int
     let journalCheckpoints: Int
     let lastJournalCheckpoint: JournalCheckpointAnswer?
+    let unreadRecords: Int64
+    let unread: [UnreadRangeAnswer]
 
     init(_ snapshot: IntegrityStatus.Snapshot) {
         checking = snapshot.checking
@@ -357,10 +353,12 @@ struct IntegrityAnswer: Encodable, Sendable {
         chainCheckpoints = snapshot.chainCheckpoints
         journalCheckpoints = snapshot.journalCheckpoints
         lastJournalCheckpoint = snapshot.lastJournalCheckpoint.map(JournalCheckpointAnswer.init)
+        unreadRecords = snapshot.unreadRecords
+        unread = snapshot.unread.map(UnreadRangeAnswer.init)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case checking, verified, provisional, chainCheckpoints, journalCheckpoints, lastJournalCheckpoint
+        case checking, verified, provisional, chainCheckpoints, journalCheckpoints, lastJournalCheckpoint, unreadRecords, unread
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -371,6 +369,8 @@ struct IntegrityAnswer: Encodable, Sendable {
         try container.encode(chainCheckpoints, forKey: .chainCheckpoints)
         try container.encode(journalCheckpoints, forKey: .journalCheckpoints)
         try container.encode(lastJournalCheckpoint, forKey: .lastJournalCheckpoint)
+        try container.encode(unreadRecords, forKey: .unreadRecords)
+        try container.encode(unread, forKey: .unread)
     }
 }
 
@@ -395,18 +395,35 @@ struct JournalCheckpointAnswer: Encodable, Sendable {
     }
 }
 
-/// The digest of the whole view.
-struct ViewDigestAnswer: Encodable, Sendable {
-    let digest: String
-    let events: Int
-}
-
 /// Readiness and lag.
-struct Readiness: Encodable, Sendable {
+struct ProjectorReadiness: Encodable, Sendable {
     let ready: Bool
     let lag: Int64
     let partitions: [PartitionLagAnswer]
     let events: Int
+    /// Records lost before the projector could read them.
+    let unreadRecords: Int64
+    /// Why the projector is not ready, when it is not.
+    let reasons: [String]
+}
+
+/// A range of records the projector could not read.
+struct UnreadRangeAnswer: Encodable, Sendable {
+    let topic: String
+    let partition: Int32
+    let fromOffset: Int64
+    let untilOffset: Int64
+    let records: Int64
+    let detectedAt: Timestamp
+
+    init(_ range: UnreadRange) {
+        topic = range.topic
+        partition = range.partition
+        fromOffset = range.from
+        untilOffset = range.until
+        records = range.count
+        detectedAt = range.detectedAt
+    }
 }
 
 /// Lag of one partition.

@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordProjection
 import Foundation
 
 /// A query parameter that could not be used, with what was wrong.
@@ -33,6 +34,9 @@ public struct ViewTime: Sendable, Equatable {
         return instant
     }
 
+    /// The instant as the view's questions take it.
+    public var instant: ViewInstant { ViewInstant(asOf: asOf, knownAt: knownAt) }
+
     /// Which of the two auditor's questions an answer is about, said in every answer.
     public var perspective: String {
         knownAt == nil
@@ -45,8 +49,8 @@ public struct ViewTime: Sendable, Equatable {
 public struct PageRequest: Sendable, Equatable {
     /// Largest number of items in one page.
     public var limit: Int
-    /// Index of the first item of the page.
-    public var start: Int
+    /// Where the page starts (a cursor from an earlier page).
+    public var cursor: String?
 
     /// Parses `limit` and `cursor`.
     public init(limit: String?, cursor: String?) throws(InvalidQueryParameter) {
@@ -59,40 +63,13 @@ public struct PageRequest: Sendable, Equatable {
             self.limit = 100
         }
         if let cursor, !cursor.isEmpty {
-            guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
-                  text.hasPrefix("i:"), let start = Int(text.dropFirst(2)), start >= 0 else {
+            guard cursor.utf8.count <= 2048, unbase64(cursor) != nil else {
                 throw InvalidQueryParameter(name: "cursor", message: "not a cursor this API returned")
             }
-            self.start = start
-        } else {
-            self.start = 0
+            self.cursor = cursor
         }
     }
 
-    /// Cuts one page out of `items`.
-    public func page<T: Sendable>(_ items: [T]) -> Page<T> {
-        let lower = min(start, items.count)
-        let upper = min(lower + limit, items.count)
-        let next = upper < items.count ? Data("i:\(upper)".utf8).base64EncodedString() : nil
-        return Page(items: Array(items[lower..<upper]), total: items.count, nextCursor: next)
-    }
-}
-
-/// One page of a list.
-public struct Page<T: Sendable>: Sendable {
-    /// The items of this page.
-    public var items: [T]
-    /// How many items the whole list has.
-    public var total: Int
-    /// Cursor of the next page, if there is one.
-    public var nextCursor: String?
-}
-
-extension Page: Encodable where T: Encodable {}
-
-extension Page {
-    /// The same page with every item transformed.
-    func map<U: Sendable>(_ transform: (T) throws -> U) rethrows -> Page<U> {
-        Page<U>(items: try items.map(transform), total: total, nextCursor: nextCursor)
-    }
+    /// The page to ask the view for.
+    public var spec: PageSpec { PageSpec(limit: limit, cursor: cursor) }
 }

@@ -1,113 +1,54 @@
+import AccordEvents
 import Foundation
 import GRDB
 
 /// Read-only access to a projector store for audits (replay, rebuild, reports).
 ///
-/// The store file is opened with a read-only connection, so an audit never writes to the
-/// live store and, in WAL mode, never blocks the projector's writer or its readers.
+/// The store file is opened read-only, so an audit never writes to the live store and, in WAL
+/// mode, never blocks the projector's writer or its readers.
 public final class StoreAuditReader: Sendable {
-    private let queue: DatabaseQueue
+    /// The store, opened read-only.
+    public let store: ProjectorStore
     /// The path of the store file read.
-    public let path: String
+    public var path: String { store.path }
 
-    /// Opens the store at `path` read-only. Throws `StoreAuditError.missing` when there is no such file.
+    /// Opens the store at `path` read-only. Throws `StoreAuditError.missing` when there is no such
+    /// file and `StoreAuditError.notAStore` when it is not an up-to-date projector store.
     public init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw StoreAuditError.missing(path: path) }
-        var configuration = Configuration()
-        configuration.label = "accord.audit.reader"
-        configuration.readonly = true
-        queue = try DatabaseQueue(path: path, configuration: configuration)
-        self.path = path
-        guard try queue.read({ db in try db.tableExists("journal") }) else {
+        do {
+            store = try ProjectorStore(readOnlyPath: path)
+        } catch {
             throw StoreAuditError.notAStore(path: path)
         }
     }
 
     /// Number of journal entries and the highest position (0 when empty).
-    public func journalSummary() throws -> (count: Int, lastPosition: Int64) {
-        try queue.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(max(position), 0) AS last FROM journal")
-            return (row?["n"] ?? 0, row?["last"] ?? 0)
-        }
+    public func journalSummary() throws -> (count: Int, lastPosition: Int64) { try store.journalSummary() }
+
+    /// Calls `body` with every journal entry in position order (optionally only those with an
+    /// event time at or before `timeUpTo`), reading in pages.
+    public func forEachJournalEntry(pageSize: Int = 5_000, timeUpTo: Timestamp? = nil,
+                                    _ body: (JournaledEvent) throws -> Void) throws {
+        try store.forEachJournalEntry(pageSize: pageSize, timeUpTo: timeUpTo, body)
     }
 
-    /// Calls `body` with every journal entry in position order, reading in pages.
-    public func forEachJournalEntry(pageSize: Int = 5_000, _ body: (JournalEntry) throws -> Void) throws {
-        var after: Int64 = 0
-        let decoder = JSONDecoder()
-        while true {
-            let page: [JournalEntry] = try queue.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT position, event_id, topic, partition, "offset", source, sequence, type, subject, time,
-                           recorded_at, key, headers, value
-                    FROM journal WHERE position > ? ORDER BY position LIMIT ?
-                    """, arguments: [after, max(1, pageSize)])
-                    .map { row in
-                        let headersText: String = row["headers"]
-                        let keyData: Data? = row["key"]
-                        let valueData: Data = row["value"]
-                        let headers = (try? decoder.decode([StoredHeader].self, from: Data(headersText.utf8))) ?? []
-                        return JournalEntry(
-                            position: row["position"], eventId: row["event_id"], topic: row["topic"],
-                            partition: Int32(truncatingIfNeeded: row["partition"] as Int64), offset: row["offset"],
-                            source: row["source"], sequence: row["sequence"], type: row["type"], subject: row["subject"],
-                            time: row["time"], recordedAt: row["recorded_at"], key: keyData.map { [UInt8]($0) },
-                            headers: headers, value: [UInt8](valueData))
-                    }
-            }
-            guard let last = page.last else { return }
-            for entry in page { try body(entry) }
-            after = last.position
-        }
-    }
-
-    /// Every row of the case view table, by case id.
-    public func caseDocuments() throws -> [ViewDocument] {
-        try documents(sql: "SELECT case_id AS id, area, document FROM case_view ORDER BY case_id")
-    }
-
-    /// Every row of the contract view table, by contract id.
-    public func contractDocuments() throws -> [ViewDocument] {
-        try documents(sql: "SELECT contract_id AS id, area, document FROM contract_view ORDER BY contract_id")
-    }
-
-    private func documents(sql: String) throws -> [ViewDocument] {
-        try queue.read { db in
-            try Row.fetchAll(db, sql: sql).map { row in
-                let document: Data = row["document"]
-                return ViewDocument(id: row["id"], area: row["area"], json: [UInt8](document))
-            }
-        }
-    }
-
-    /// The dead-letter log, oldest first.
-    public func deadLetters() throws -> [DeadLetterEntry] {
-        try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT topic, partition, \"offset\", reason FROM dead_letters ORDER BY id")
-                .map { DeadLetterEntry(topic: $0["topic"], partition: Int32(truncatingIfNeeded: $0["partition"] as Int64),
-                                       offset: $0["offset"], reason: $0["reason"]) }
-        }
-    }
+    /// Dead-letter log, oldest first.
+    public func deadLetters() throws -> [DeadLetterEntry] { try store.deadLetters() }
 
     /// The stored next offset of every partition.
-    public func offsets() throws -> [StoredOffset] {
-        try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT topic, partition, next_offset FROM consumer_offsets ORDER BY topic, partition")
-                .map { StoredOffset(topic: $0["topic"], partition: Int32(truncatingIfNeeded: $0["partition"] as Int64),
-                                    nextOffset: $0["next_offset"]) }
-        }
-    }
+    public func offsets() throws -> [StoredOffset] { try store.offsets() }
 
     /// The names of the tables of the store.
     public func tableNames() throws -> [String] {
-        try queue.read { db in
+        try store.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
     }
 
     /// The column names of `table` (empty for an unknown table).
     public func columnNames(of table: String) throws -> [String] {
-        try queue.read { db in
+        try store.read { db in
             guard try db.tableExists(table) else { return [] }
             return try db.columns(in: table).map(\.name)
         }
@@ -115,7 +56,7 @@ public final class StoreAuditReader: Sendable {
 
     /// Number of rows of `table` (nil for an unknown table).
     public func rowCount(of table: String) throws -> Int? {
-        try queue.read { db in
+        try store.read { db in
             guard try db.tableExists(table) else { return nil }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)")
         }
@@ -124,7 +65,7 @@ public final class StoreAuditReader: Sendable {
     /// Rows of `table` grouped by the value of `column` (as text; NULL as nil), at most `limit`
     /// groups, largest first. Empty when the table or column does not exist.
     public func valueCounts(table: String, column: String, limit: Int = 20) throws -> [(value: String?, count: Int)] {
-        try queue.read { db in
+        try store.read { db in
             guard try db.tableExists(table), try db.columns(in: table).contains(where: { $0.name == column }) else { return [] }
             let c = column.quotedDatabaseIdentifier
             return try Row.fetchAll(db, sql: """

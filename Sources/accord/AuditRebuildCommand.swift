@@ -118,7 +118,7 @@ struct AuditRebuildCommand: AsyncParsableCommand {
             "rebuilt the view from the \(r.source.name) into \(r.outputPath)",
             "  read         \(r.recordsRead) \(r.source == .journal ? "journal entries" : "records")"
                 + " (\(r.eventsApplied) events applied, \(r.duplicates) duplicates, \(r.refused.count) refused)",
-            "  rows         \(r.caseRows) cases, \(r.contractRows) contracts, as of the latest event \(r.latestEventTime?.description ?? "-")",
+            "  view         \(r.caseRows) cases, \(r.contractRows) contracts; latest event \(r.latestEventTime?.description ?? "-")",
             "  view digest  \(r.viewDigest)",
         ].joined(separator: "\n")
             + (r.refused.isEmpty ? "" : "\n" + r.refused.prefix(20).map { "  refused      \($0)" }.joined(separator: "\n"))
@@ -126,10 +126,8 @@ struct AuditRebuildCommand: AsyncParsableCommand {
 
     static func comparisonText(_ c: RebuildComparison, limit: Int = 200) -> String {
         var lines = [
-            "compared with the live store: \(c.rowsCompared) rows (\(c.staleRows) describe an earlier instant and were compared as of it)",
-            "  rows digest  live \(c.liveRowsDigest), rebuilt \(c.expectedRowsDigest)",
-            "  view digest  live journal \(c.liveViewDigest), rebuilt \(c.rebuiltViewDigest)"
-                + (c.digestAsOf.map { " as of \($0)" } ?? ""),
+            "compared with the live store: \(c.subjectsCompared) subjects (case, contract, area, source records) and \(c.eventsCompared) journal events",
+            "  view digest  live \(c.liveViewDigest), rebuilt \(c.rebuiltViewDigest)",
         ]
         if c.passed {
             lines.append("no differences")

@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordProjection
+import AccordTestSupport
 import Foundation
 import Testing
 
@@ -100,9 +101,7 @@ struct DeterminismTests {
         let full = given(events).at(day(100)).digest
         let missingOne = given(Array(events.dropLast())).at(day(100)).digest
         #expect(full != missingOne)
-        #expect(full.count == 32)
-        #expect(ViewDigest.fnv1a128(Array("".utf8)) == "6c62272e07bb014262b821756295c58d")
-        #expect(ViewDigest.fnv1a128(Array("a".utf8)) == "d228cb696f1a8caf78912b704e4a8964")
+        #expect(full.count == 64)
     }
 
     @Test func copiesOfTheStateAreIndependent() {

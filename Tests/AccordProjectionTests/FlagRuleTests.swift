@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordProjection
+import AccordTestSupport
 import Foundation
 import Testing
 
@@ -309,7 +310,7 @@ struct FlagRuleTests {
 
     // MARK: 7. sequence-gap
 
-    @Test func sequenceGapRaisedAndResolvedWhenTheMissingEventArrives() {
+    @Test func sequenceGapShowsWhileTheMissingEventIsUnknownAndGoesOnceItArrives() {
         let f = Feed()
         let e1 = f.opened(at: day(0))
         let e2 = f.allocated(at: day(1))
@@ -320,18 +321,19 @@ struct FlagRuleTests {
         state.apply(e3, recordedAt: day(2))
         state.apply(e4, recordedAt: day(3))
         state.apply(e2, recordedAt: day(4))
-        let during = state.flags(asOf: day(3.5), filter: FlagFilter(rule: .sequenceGap))
-        #expect(during.count == 1)
-        #expect(during.first?.subject == probationURN)
-        #expect(during.first?.accountable == probationURN)
-        #expect(during.first?.since == day(2))
-        #expect(during.first?.open == true)
-        #expect(during.first?.details.contains("2") == true)
-        let after = state.flags(asOf: day(5), filter: FlagFilter(rule: .sequenceGap))
-        #expect(after.first?.resolvedAt == day(4))
-        #expect(after.first?.open == false)
-        // knownAt before the filler arrived shows the gap open even at a later asOf.
-        #expect(state.flags(asOf: day(5), knownAt: day(3.5), filter: FlagFilter(rule: .sequenceGap)).first?.open == true)
+        // As shown at 3.5 (before number 2 was recorded): the gap, from the event after it.
+        let shown = state.flags(asOf: day(3.5), knownAt: day(3.5), filter: FlagFilter(rule: .sequenceGap))
+        #expect(shown.count == 1)
+        #expect(shown.first?.subject == probationURN)
+        #expect(shown.first?.accountable == probationURN)
+        #expect(shown.first?.since == day(2))
+        #expect(shown.first?.open == true)
+        #expect(shown.first?.details.contains("number(s) 2") == true)
+        #expect(shown.first?.id == "sequence-gap|\(probationURN)|2")
+        // As known now nothing is missing, at any instant.
+        #expect(state.flags(asOf: day(3.5), filter: FlagFilter(rule: .sequenceGap)).isEmpty)
+        #expect(state.flags(asOf: day(5), filter: FlagFilter(rule: .sequenceGap)).isEmpty)
+        #expect(state.flags(asOf: day(5), knownAt: day(5), filter: FlagFilter(rule: .sequenceGap)).isEmpty)
     }
 
     @Test func sequenceGapNamesMissingRangesAndIgnoresContiguousSources() {

@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordProjection
+import AccordTestSupport
 import Foundation
 import Testing
 

@@ -1,7 +1,7 @@
 import AccordEvents
 
 /// One event in a case's merged cross-agency timeline.
-public struct TimelineEntry: Codable, Sendable, Equatable {
+public struct TimelineEntry: Codable, Sendable, Hashable {
     /// When it happened.
     public var time: Timestamp
     /// The event name, e.g. `intervention-started`.
@@ -25,12 +25,13 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
 }
 
 extension TimelineEntry {
-    init(_ recorded: RecordedEvent) {
-        let e = recorded.event
-        let (summary, referralId) = TimelineEntry.describe(e.payload)
-        self.init(time: e.time, type: e.kind.name, eventType: e.type, source: e.source.urn, agency: e.source.kind,
-                  sequence: e.sequence, referralId: referralId, summary: summary, eventId: e.idString,
-                  recordedAt: recorded.recordedAt)
+    /// The timeline entry of one fact.
+    public init(_ fact: Fact) {
+        let kind = fact.payload.kind
+        let (summary, referralId) = TimelineEntry.describe(fact.payload)
+        self.init(time: fact.time, type: kind.name, eventType: kind.type, source: fact.source.urn, agency: fact.source.kind,
+                  sequence: fact.key.sequence, referralId: referralId, summary: summary, eventId: fact.eventId,
+                  recordedAt: fact.recordedAt)
     }
 
     /// A one-line summary of a payload and the referral it concerns.
@@ -54,7 +55,8 @@ extension TimelineEntry {
                 let what = d.failureIds.isEmpty ? "" : " for \(d.failureIds.joined(separator: ", "))"
                 return ("Enforcement action: \(d.action.rawValue)\(what)", nil)
             case .caseTransferred(let d):
-                return ("Transferred from \(d.fromArea) to \(d.toArea)" + (d.newPractitionerId.map { ", practitioner \($0)" } ?? ""), nil)
+                return ("Transferred from \(d.fromArea) to \(d.toArea)" + (d.toProbationId.map { " (\($0))" } ?? "")
+                        + (d.newPractitionerId.map { ", practitioner \($0)" } ?? ""), nil)
             case .caseClosed(let d):
                 return ("Case closed: \(d.outcome.rawValue)", nil)
             }

@@ -25,7 +25,7 @@ public enum FlagRule: String, Codable, Sendable, CaseIterable, Comparable {
 
 /// A declared service level that was breached, the agency accountable for it, since when,
 /// and when (if at all, at or before `asOf`) it was put right.
-public struct Flag: Codable, Sendable, Equatable {
+public struct Flag: Codable, Sendable, Hashable {
     /// Stable identifier: `<rule>|<subject>|<detail key>`.
     public var id: String
     /// The rule breached.
@@ -50,10 +50,40 @@ public struct Flag: Codable, Sendable, Equatable {
     public var resolvedAt: Timestamp?
     /// Whether the flag is still open at `asOf`.
     public var open: Bool
+    /// How it was put right, once resolved: `allocated`, `answered`, `started`, `decision-taken`,
+    /// `referred`, `cleared` or `recovered` when the obligation was met; otherwise what ended it
+    /// (`case-closed`, `contract-ended`, `declined`, `ended`, `referral-ended`, `transferred`).
+    public var resolution: FlagResolution?
     /// Human-readable explanation.
     public var details: String
     /// Ids of the events involved (the cause first, the resolving event last).
     public var eventIds: [String]
+    /// Who was accountable, and in which area, from `since` up to this view (several periods
+    /// when the case was transferred while the flag was open).
+    public var accountability: [AccountabilityPeriod]
+
+    /// Creates a flag.
+    public init(id: String, rule: FlagRule, subject: String, subjectKind: SubjectKind?, referralId: String?,
+                contractId: String?, accountable: String, accountableKind: AgencyKind, area: String?,
+                since: Timestamp, resolvedAt: Timestamp?, open: Bool, resolution: FlagResolution?, details: String,
+                eventIds: [String], accountability: [AccountabilityPeriod]) {
+        self.id = id
+        self.rule = rule
+        self.subject = subject
+        self.subjectKind = subjectKind
+        self.referralId = referralId
+        self.contractId = contractId
+        self.accountable = accountable
+        self.accountableKind = accountableKind
+        self.area = area
+        self.since = since
+        self.resolvedAt = resolvedAt
+        self.open = open
+        self.resolution = resolution
+        self.details = details
+        self.eventIds = eventIds
+        self.accountability = accountability
+    }
 
     /// Sort order of flag lists: since, subject, rule, id.
     public static func precedes(_ a: Flag, _ b: Flag) -> Bool {
@@ -65,7 +95,7 @@ public struct Flag: Codable, Sendable, Equatable {
 }
 
 /// Which flags a query returns. Every set criterion must match.
-public struct FlagFilter: Codable, Sendable, Equatable {
+public struct FlagFilter: Codable, Sendable, Hashable {
     /// Only flags whose accountable agency is of this kind.
     public var accountableKind: AgencyKind?
     /// Only flags whose accountable agency has this source URN.

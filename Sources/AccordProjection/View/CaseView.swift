@@ -1,7 +1,7 @@
 import AccordEvents
 
 /// Whether a case is open in the view.
-public enum CaseStatus: String, Codable, Sendable, Equatable {
+public enum CaseStatus: String, Codable, Sendable, Hashable {
     /// Opened (or seen only through other agencies' events) and not closed.
     case open
     /// Closed by probation.
@@ -9,7 +9,7 @@ public enum CaseStatus: String, Codable, Sendable, Equatable {
 }
 
 /// The court order or licence a case is for, as opened.
-public struct OrderSummary: Codable, Sendable, Equatable {
+public struct OrderSummary: Codable, Sendable, Hashable {
     /// Community order, suspended sentence order or licence.
     public var orderType: OrderType
     /// The order's requirements.
@@ -27,7 +27,7 @@ public struct OrderSummary: Codable, Sendable, Equatable {
 }
 
 /// The responsible practitioner currently allocated to a case.
-public struct PractitionerAssignment: Codable, Sendable, Equatable {
+public struct PractitionerAssignment: Codable, Sendable, Hashable {
     /// Pseudonymous practitioner id.
     public var practitionerId: String
     /// Team code, when known (a transfer names only the practitioner).
@@ -39,7 +39,7 @@ public struct PractitionerAssignment: Codable, Sendable, Equatable {
 }
 
 /// One point in a case's risk history.
-public struct RiskEntry: Codable, Sendable, Equatable {
+public struct RiskEntry: Codable, Sendable, Hashable {
     /// When the level was set.
     public var at: Timestamp
     /// The level.
@@ -51,7 +51,7 @@ public struct RiskEntry: Codable, Sendable, Equatable {
 }
 
 /// The lifecycle state of one referral.
-public enum InterventionStatus: String, Codable, Sendable, Equatable {
+public enum InterventionStatus: String, Codable, Sendable, Hashable {
     /// Referred, not yet answered.
     case referred
     /// Accepted, not yet started.
@@ -69,7 +69,7 @@ public enum InterventionStatus: String, Codable, Sendable, Equatable {
 }
 
 /// One curfew violation reported by a monitoring provider.
-public struct CurfewViolationEntry: Codable, Sendable, Equatable {
+public struct CurfewViolationEntry: Codable, Sendable, Hashable {
     /// The provider's violation id.
     public var violationId: String
     /// When it was detected.
@@ -83,7 +83,7 @@ public struct CurfewViolationEntry: Codable, Sendable, Equatable {
 }
 
 /// One missed appointment.
-public struct MissedAppointmentEntry: Codable, Sendable, Equatable {
+public struct MissedAppointmentEntry: Codable, Sendable, Hashable {
     /// The appointment id.
     public var appointmentId: String
     /// Whether the absence was acceptable.
@@ -97,7 +97,7 @@ public struct MissedAppointmentEntry: Codable, Sendable, Equatable {
 }
 
 /// One intervention's lifecycle: referral by probation through delivery by the provider.
-public struct InterventionLifecycle: Codable, Sendable, Equatable {
+public struct InterventionLifecycle: Codable, Sendable, Hashable {
     /// The referral id shared by every event about it.
     public var referralId: String
     /// Current state.
@@ -153,7 +153,7 @@ public struct InterventionLifecycle: Codable, Sendable, Equatable {
 }
 
 /// A compliance failure recorded by probation.
-public struct ComplianceFailureEntry: Codable, Sendable, Equatable {
+public struct ComplianceFailureEntry: Codable, Sendable, Hashable {
     /// The failure id.
     public var failureId: String
     /// What kind of failure.
@@ -169,7 +169,7 @@ public struct ComplianceFailureEntry: Codable, Sendable, Equatable {
 }
 
 /// An enforcement action taken by probation.
-public struct EnforcementActionEntry: Codable, Sendable, Equatable {
+public struct EnforcementActionEntry: Codable, Sendable, Hashable {
     /// Warning, breach or recall.
     public var action: EnforcementAction
     /// The failures it answers (empty: all outstanding).
@@ -181,7 +181,7 @@ public struct EnforcementActionEntry: Codable, Sendable, Equatable {
 }
 
 /// A proven reoffence recorded by the police.
-public struct ProvenReoffenceEntry: Codable, Sendable, Equatable {
+public struct ProvenReoffenceEntry: Codable, Sendable, Hashable {
     /// When the offence was committed.
     public var offenceDate: CalendarDate
     /// When it was proven.
@@ -195,13 +195,15 @@ public struct ProvenReoffenceEntry: Codable, Sendable, Equatable {
 }
 
 /// A move of the case between areas.
-public struct TransferEntry: Codable, Sendable, Equatable {
+public struct TransferEntry: Codable, Sendable, Hashable {
     /// Area left.
     public var fromArea: String
     /// Area joined.
     public var toArea: String
     /// The receiving practitioner, when named.
     public var newPractitionerId: String?
+    /// The probation office that holds the case from the transfer on (source URN), when known.
+    public var toProbation: String?
     /// When.
     public var at: Timestamp
     /// The event.
@@ -210,7 +212,7 @@ public struct TransferEntry: Codable, Sendable, Equatable {
 
 /// One case's whole picture at `asOf`: order, responsibility, risk, every intervention,
 /// compliance and enforcement, reoffending and the open accountability flags.
-public struct CaseView: Codable, Sendable, Equatable {
+public struct CaseView: Codable, Sendable, Hashable {
     /// The case reference.
     public var caseId: String
     /// The instant the view describes.
@@ -249,4 +251,57 @@ public struct CaseView: Codable, Sendable, Equatable {
     public var eventCount: Int
     /// Time of the latest event in the view.
     public var lastEventAt: Timestamp?
+}
+
+/// One case's whole picture from everything known, independent of `asOf`: what the view holds
+/// for the case and commits to in its digest. `view(asOf:)` is the case as it stood at an instant
+/// at or after its last event; earlier instants are folded from the case's facts up to them.
+public struct CaseRecord: Sendable, Hashable {
+    /// The case reference.
+    public var caseId: String
+    /// Open or closed.
+    public var status: CaseStatus
+    /// How it closed.
+    public var outcome: CaseOutcome?
+    /// When it closed.
+    public var closedAt: Timestamp?
+    /// The order (nil when the case-opened event is not in the view).
+    public var order: OrderSummary?
+    /// Current area, after transfers.
+    public var area: String?
+    /// The probation office holding the case now (source URN).
+    public var probationSource: String?
+    /// The responsible practitioner.
+    public var practitioner: PractitionerAssignment?
+    /// Current risk level.
+    public var riskLevel: RiskLevel?
+    /// Every risk level set, oldest first.
+    public var riskHistory: [RiskEntry]
+    /// Each referral's lifecycle.
+    public var interventions: [InterventionLifecycle]
+    /// Compliance failures recorded.
+    public var complianceFailures: [ComplianceFailureEntry]
+    /// Enforcement actions taken.
+    public var enforcementActions: [EnforcementActionEntry]
+    /// Proven reoffences recorded.
+    public var provenReoffences: [ProvenReoffenceEntry]
+    /// Transfers between areas and offices.
+    public var transfers: [TransferEntry]
+    /// Every flag about the case, open or resolved, with when and who.
+    public var flags: [FlagRecord]
+    /// Events about the case.
+    public var eventCount: Int
+    /// Time of the latest event.
+    public var lastEventAt: Timestamp?
+
+    /// The case as a view at `asOf` shows it; `asOf` must be at or after `lastEventAt`
+    /// (otherwise fold the facts up to `asOf` first).
+    public func view(asOf: Timestamp) -> CaseView {
+        let open = flags.compactMap { $0.flag(asOf: asOf) }.filter(\.open).sorted(by: Flag.precedes)
+        return CaseView(caseId: caseId, asOf: asOf, status: status, outcome: outcome, closedAt: closedAt, order: order,
+                        area: area, probationSource: probationSource, practitioner: practitioner, riskLevel: riskLevel,
+                        riskHistory: riskHistory, interventions: interventions, complianceFailures: complianceFailures,
+                        enforcementActions: enforcementActions, provenReoffences: provenReoffences, transfers: transfers,
+                        openFlags: open, eventCount: eventCount, lastEventAt: lastEventAt)
+    }
 }

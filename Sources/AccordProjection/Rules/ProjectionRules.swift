@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordIntegrity
 import Foundation
 
 /// The thresholds that turn declared service levels into accountability flags.
@@ -43,6 +44,21 @@ public struct ProjectionRules: Codable, Sendable, Equatable {
         self.minimumResponseRate = minimumResponseRate
         self.minimumStartRate = minimumStartRate
         self.defaultMaxRiskLevel = defaultMaxRiskLevel
+    }
+
+    /// Version of the rules' meaning in code (`docs/accountability-rules.md`). Bumped whenever a
+    /// rule's definition changes, so views derived under the old meaning are rebuilt.
+    public static let semanticsVersion = 2
+
+    /// Identifies these thresholds and the rules' meaning: `v<semantics>-<16 hex digits of the
+    /// SHA-256 of the thresholds' sorted-key JSON>`. A stored view derived under another
+    /// fingerprint is rebuilt from the journal.
+    public var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding cannot fail: every value is an integer, a code, or a rate validated to 0...1.
+        let bytes = (try? encoder.encode(self)) ?? Data()
+        return "v\(Self.semanticsVersion)-" + String(Hash256.sha256(Array(bytes)).hex.prefix(16))
     }
 
     /// The partnership defaults (identical to decoding `defaultJSON`).

@@ -1,0 +1,131 @@
+import AccordEvents
+import AccordIntegrity
+import Foundation
+import GRDB
+
+/// Counts of the store's integrity records.
+public struct IntegrityCounts: Sendable, Hashable, Codable {
+    /// Journaled events covered by a verified agency checkpoint.
+    public var verified: Int
+    /// Journaled events not (yet) covered by one.
+    public var provisional: Int
+    /// Verified agency checkpoints stored.
+    public var chainCheckpoints: Int
+    /// Signed journal checkpoints stored.
+    public var journalCheckpoints: Int
+
+    /// Creates counts.
+    public init(verified: Int, provisional: Int, chainCheckpoints: Int, journalCheckpoints: Int) {
+        self.verified = verified
+        self.provisional = provisional
+        self.chainCheckpoints = chainCheckpoints
+        self.journalCheckpoints = journalCheckpoints
+    }
+}
+
+extension ProjectorStore {
+    /// The stored chain verifier states, to `ChainVerifier.restore` on start.
+    public func chainStates() throws -> [ChainState] {
+        try pool.read { db in
+            let decoder = JSONDecoder()
+            return try Row.fetchAll(db, sql: "SELECT source, topic, partition, state FROM chain_states ORDER BY source, topic, partition")
+                .map { row in
+                    let text: String = row["state"]
+                    do {
+                        return try decoder.decode(ChainState.self, from: Data(text.utf8))
+                    } catch {
+                        let source: String = row["source"]
+                        let topic: String = row["topic"]
+                        let partition: Int64 = row["partition"]
+                        throw StoreError("stored chain state of \(source)@\(topic)/\(partition) is not readable: \(error)")
+                    }
+                }
+        }
+    }
+
+    /// Every stored (verified) agency checkpoint, in the order they were verified.
+    public func chainCheckpoints() throws -> [StoredChainCheckpoint] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM chain_checkpoints ORDER BY id").map { row in
+                let id: Int64 = row["id"]
+                let headText: String = row["head"]
+                let issuedText: String = row["issued_at"]
+                guard let head = Hash256(hex: headText) else {
+                    throw StoreError("chain checkpoint \(id): head \"\(headText.prefix(80))\" is not a hash")
+                }
+                guard let issuedAt = Timestamp(rfc3339: issuedText) else {
+                    throw StoreError("chain checkpoint \(id): issuedAt \"\(issuedText.prefix(40))\" is not an instant")
+                }
+                let body: Data = row["body"]
+                do {
+                    let checkpoint = try ChainCheckpoint(
+                        chain: ChainID(source: row["source"], topic: row["topic"],
+                                       partition: Int32(truncatingIfNeeded: row["partition"] as Int64)),
+                        count: row["count"], head: head, lastSequence: row["last_sequence"], issuedAt: issuedAt,
+                        keyId: row["key_id"], signature: row["signature"])
+                    return StoredChainCheckpoint(checkpoint: checkpoint, offset: row["offset"], body: [UInt8](body))
+                } catch {
+                    throw StoreError("chain checkpoint \(id) is not valid: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Every signed journal checkpoint, in the order they were written.
+    public func journalCheckpoints() throws -> [JournalCheckpoint] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM journal_checkpoints ORDER BY id").map(Self.journalCheckpoint)
+        }
+    }
+
+    /// The most recent signed journal checkpoint, if any.
+    public func latestJournalCheckpoint() throws -> JournalCheckpoint? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM journal_checkpoints ORDER BY id DESC LIMIT 1").map(Self.journalCheckpoint)
+        }
+    }
+
+    private static func journalCheckpoint(_ row: Row) throws -> JournalCheckpoint {
+        let id: Int64 = row["id"]
+        let entryText: String = row["entry_hash"]
+        let digestText: String = row["view_digest"]
+        let issuedText: String = row["issued_at"]
+        guard let entryHash = Hash256(hex: entryText), let viewDigest = Hash256(hex: digestText) else {
+            throw StoreError("journal checkpoint \(id): entry_hash or view_digest is not a hash")
+        }
+        guard let issuedAt = Timestamp(rfc3339: issuedText) else {
+            throw StoreError("journal checkpoint \(id): issuedAt \"\(issuedText.prefix(40))\" is not an instant")
+        }
+        return JournalCheckpoint(signer: row["signer"], position: row["position"], entryHash: entryHash,
+                                 viewDigest: viewDigest, issuedAt: issuedAt, keyId: row["key_id"],
+                                 signature: row["signature"])
+    }
+
+    /// Counts of verified and provisional events and of stored checkpoints.
+    public func integrityCounts() throws -> IntegrityCounts {
+        try pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
+            let verified = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal WHERE verified = 1") ?? 0
+            return IntegrityCounts(
+                verified: verified, provisional: total - verified,
+                chainCheckpoints: try Int.fetchOne(db, sql: "SELECT count(*) FROM chain_checkpoints") ?? 0,
+                journalCheckpoints: try Int.fetchOne(db, sql: "SELECT count(*) FROM journal_checkpoints") ?? 0)
+        }
+    }
+
+    /// Which of the given events are journaled but not yet covered by a verified checkpoint.
+    public func provisional(eventIds: [String]) throws -> Set<String> {
+        guard !eventIds.isEmpty else { return [] }
+        return try pool.read { db in
+            var out: Set<String> = []
+            let statement = try db.cachedStatement(sql: "SELECT verified FROM journal WHERE event_id = ?")
+            for id in eventIds {
+                guard let uuid = UUID(uuidString: id) else { continue }
+                if let verified = try Int64.fetchOne(statement, arguments: [Data(uuidBytes(uuid))]), verified == 0 {
+                    out.insert(id)
+                }
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,352 @@
+import AccordEvents
+import AccordIntegrity
+import AccordProjection
+import Foundation
+import GRDB
+
+/// The single writer of a projector store: journals events, applies them through the projection
+/// engine and writes journal, view, offsets and integrity records in one transaction per batch.
+/// Holds the engine's bounded cache, the digest tree and the journal chain head; after a failed
+/// transaction it drops what the transaction would have changed, so it never runs ahead of the store.
+public struct ViewStoreWriter: Sendable {
+    /// The store written.
+    public let store: ProjectorStore
+    /// The rules of the view.
+    public let rules: ProjectionRules
+    private var engine: ProjectionEngine
+    private var tree: ViewTree
+    private var journal: JournalWriter
+    private var ids: StoreIds
+    /// The latest event time in the view.
+    public private(set) var latestEventTime: Timestamp?
+    /// Events journaled.
+    public private(set) var eventCount: Int
+
+    /// Opens the writer of `store`: loads the digest tree, the journal head and the view's
+    /// metadata. `cacheCases` bounds how many cases the engine keeps in memory.
+    public init(store: ProjectorStore, rules: ProjectionRules, cacheCases: Int = 50_000) throws {
+        self.store = store
+        self.rules = rules
+        engine = ProjectionEngine(rules: rules, caseCapacity: cacheCases)
+        let loaded = try store.pool.read { db -> (ViewTree, JournalWriter, StoreIds, Timestamp?, Int) in
+            var buckets: [Int: Hash256] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT bucket, hash FROM view_bucket") {
+                let data: Data = row["hash"]
+                if let hash = Hash256(bytes: data) { buckets[row["bucket"]] = hash }
+            }
+            let latest = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'latest_event_ns'")
+                .flatMap(Int64.init).flatMap(Timestamp.init(nanosecondsSinceEpoch:))
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
+            return (ViewTree(bucketHashes: buckets), try ProjectorStore.journalHead(db), try StoreIds(db), latest, count)
+        }
+        (tree, journal, ids, latestEventTime, eventCount) = loaded
+    }
+
+    /// The view's digest: the root of the Merkle tree over every subject's record, after
+    /// computing the leaves of subjects changed since the last time.
+    public mutating func viewDigest() throws -> Hash256 {
+        let savedTree = tree
+        do {
+            try store.pool.write { db in try refreshDigest(db) }
+        } catch {
+            tree = savedTree
+            throw error
+        }
+        return tree.root()
+    }
+
+    /// Computes the stale leaves in this transaction and records the root with the journal position it covers.
+    private mutating func refreshDigest(_ db: Database) throws {
+        let dirty = try ViewTables.dirtySubjects(db)
+        if !dirty.isEmpty {
+            let leaves = try engine.leaves(for: dirty, from: StoreFacts(db: db))
+            try ViewTables.writeLeaves(leaves, db, tree: &tree)
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('view_digest', ?), ('view_digest_position', ?)",
+                       arguments: [tree.root().hex, String(journal.position)])
+    }
+
+    /// The journal chain's head.
+    public var journalHead: JournalWriter { journal }
+
+    /// Number of cases in the engine's cache.
+    public var cachedCases: Int { engine.cachedCases }
+
+    /// Why the view must be rebuilt from the journal before use, if it must: the store says so
+    /// (after a migration), the view was written by another state format, or under other rules.
+    public func rebuildReason() throws -> String? {
+        try store.pool.read { db in
+            if let flag = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'rebuild'") {
+                return "the store asks for a rebuild from the \(flag) (schema upgrade)"
+            }
+            let events = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
+            guard events > 0 else { return nil }
+            let format = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'state_format'")
+            if format != String(FactCoding.version) { return "the view was written in state format \(format ?? "none"), this projector writes \(FactCoding.version)" }
+            let fingerprint = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'rules'")
+            if fingerprint != rules.fingerprint { return "the view was derived under other rules (\(fingerprint ?? "none")); these are \(rules.fingerprint)" }
+            return nil
+        }
+    }
+
+    // MARK: batches
+
+    /// Writes `batch` in one transaction: journal entries (chained after the head; ids already
+    /// journaled are skipped), the view changes the new events make, verified marks, agency
+    /// checkpoints, chain states, dead letters, unread ranges, offsets and, when requested, a signed
+    /// journal checkpoint of the head and view digest the batch leaves.
+    public mutating func commit(_ batch: StoreBatch) throws -> StoreCommit {
+        let savedTree = tree
+        let savedJournal = journal
+        let savedIds = ids
+        let savedLatest = latestEventTime
+        do {
+            let result = try store.pool.write { db in try write(batch, db) }
+            engine.commit()
+            eventCount += result.appended.count
+            return result
+        } catch {
+            engine.discard()
+            tree = savedTree
+            journal = savedJournal
+            ids = savedIds
+            latestEventTime = savedLatest
+            throw error
+        }
+    }
+
+    private mutating func write(_ batch: StoreBatch, _ db: Database) throws -> StoreCommit {
+        var result = StoreCommit()
+        var fresh: [IncomingEvent] = []
+        var inBatch: Set<UUID> = []
+        let exists = try db.cachedStatement(sql: "SELECT 1 FROM journal WHERE event_id = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO journal (position, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject,
+              time_ns, recorded_ns, key, headers, value, event_hash, entry_hash, chain_position, verified)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for pending in batch.entries {
+            var entry = pending.entry
+            let idBytes = Data(uuidBytes(pending.event.id))
+            guard inBatch.insert(pending.event.id).inserted,
+                  try Int64.fetchOne(exists, arguments: [idBytes]) == nil else {
+                result.duplicates += 1
+                continue
+            }
+            let chained: AccordIntegrity.JournalEntry
+            do {
+                chained = try journal.append(eventId: entry.eventId, topic: entry.topic, partition: entry.partition,
+                                             offset: entry.offset, eventHash: entry.eventHash)
+            } catch {
+                throw StoreError("event \(entry.eventId) cannot be journaled: \(error)")
+            }
+            entry.position = chained.position
+            entry.entryHash = chained.entryHash
+            let canonical = pending.event.idString
+            try insert.execute(arguments: [
+                entry.position, idBytes, entry.eventId == canonical ? nil : entry.eventId,
+                try ids.topic(entry.topic, db), Int64(entry.partition), entry.offset, try ids.source(entry.source, db),
+                entry.sequence, entry.subject, entry.time.nanosecondsSinceEpoch, entry.recordedAt.nanosecondsSinceEpoch,
+                entry.message.key.map { Data($0) }, Data(HeaderCoding.encode(entry.message.headers)), Data(entry.message.value),
+                Data(entry.eventHash.bytes), Data(chained.entryHash.bytes), entry.chainPosition, entry.verified ? 1 : 0,
+            ])
+            if entry.verified { result.newlyVerified.append(entry.eventId) }
+            result.appended.append(entry)
+            fresh.append(IncomingEvent(pending.event, recordedAt: entry.recordedAt))
+        }
+        if !fresh.isEmpty {
+            let changes = try engine.apply(fresh, from: StoreFacts(db: db))
+            try ViewTables.write(changes, db, tree: &tree)
+            result.flagsChanged = changes.flags.count
+            if let latest = changes.latestEventTime, latestEventTime.map({ latest > $0 }) ?? true {
+                latestEventTime = latest
+                try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('latest_event_ns', ?)",
+                               arguments: [String(latest.nanosecondsSinceEpoch)])
+            }
+        }
+        if !fresh.isEmpty {
+            try db.execute(sql: "INSERT OR IGNORE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?)",
+                           arguments: [String(FactCoding.version), rules.fingerprint])
+        }
+        try writeIntegrity(batch, db, &result)
+        for letter in batch.deadLetters {
+            try db.execute(sql: "INSERT INTO dead_letters (topic, partition, \"offset\", reason) VALUES (?, ?, ?, ?)",
+                           arguments: [letter.topic, Int64(letter.partition), letter.offset, letter.reason])
+        }
+        for range in batch.unreadRanges {
+            try db.execute(sql: """
+                INSERT INTO unread_ranges (topic, partition, from_offset, until_offset, detected_at) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [range.topic, Int64(range.partition), range.from, range.until, range.detectedAt.rfc3339])
+        }
+        let putOffset = try db.cachedStatement(sql: """
+            INSERT INTO consumer_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
+            ON CONFLICT(topic, partition) DO UPDATE SET next_offset = max(next_offset, excluded.next_offset)
+            """)
+        for offset in batch.offsets {
+            try putOffset.execute(arguments: [offset.topic, Int64(offset.partition), offset.nextOffset])
+        }
+        if let request = batch.journalCheckpoint {
+            try refreshDigest(db)
+            result.viewDigest = tree.root()
+            let checkpoint: JournalCheckpoint
+            do {
+                checkpoint = try journal.checkpoint(viewDigest: result.viewDigest, issuedAt: request.issuedAt, key: request.key)
+            } catch {
+                throw StoreError("journal checkpoint cannot be signed: \(error)")
+            }
+            try db.execute(sql: """
+                INSERT INTO journal_checkpoints (position, entry_hash, view_digest, issued_at, signer, key_id, signature)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [checkpoint.position, checkpoint.entryHash.hex, checkpoint.viewDigest.hex,
+                                 checkpoint.issuedAt.rfc3339, checkpoint.signer, checkpoint.keyId, checkpoint.signature])
+            result.journalCheckpoint = checkpoint
+        }
+        return result
+    }
+
+    private mutating func writeIntegrity(_ batch: StoreBatch, _ db: Database, _ result: inout StoreCommit) throws {
+        if !batch.verifiedRecords.isEmpty {
+            let find = try db.cachedStatement(sql: """
+                SELECT event_id, id_text FROM journal WHERE topic_id = ? AND partition = ? AND "offset" = ? AND verified = 0
+                """)
+            let mark = try db.cachedStatement(sql: """
+                UPDATE journal SET verified = 1 WHERE topic_id = ? AND partition = ? AND "offset" = ? AND verified = 0
+                """)
+            for record in batch.verifiedRecords {
+                guard let topicId = ids.topicId(record.topic) else { continue }
+                let arguments: StatementArguments = [topicId, Int64(record.partition), record.offset]
+                let rows = try Row.fetchAll(find, arguments: arguments)
+                guard !rows.isEmpty else { continue }
+                try mark.execute(arguments: arguments)
+                for row in rows {
+                    let data: Data = row["event_id"]
+                    let text: String? = row["id_text"]
+                    result.newlyVerified.append(text ?? uuidText(data))
+                }
+            }
+        }
+        for stored in batch.chainCheckpoints {
+            let c = stored.checkpoint
+            try db.execute(sql: """
+                INSERT INTO chain_checkpoints
+                  (source, topic, partition, count, head, last_sequence, issued_at, key_id, signature, "offset", body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [c.chain.source, c.chain.topic, Int64(c.chain.partition), c.count, c.head.hex,
+                                 c.lastSequence, c.issuedAt.rfc3339, c.keyId, c.signature, stored.offset, Data(stored.body)])
+        }
+        if !batch.chainStates.isEmpty {
+            let encoder = JSONEncoder()
+            let put = try db.cachedStatement(sql: """
+                INSERT INTO chain_states (source, topic, partition, state) VALUES (?, ?, ?, ?)
+                ON CONFLICT(source, topic, partition) DO UPDATE SET state = excluded.state
+                """)
+            for state in batch.chainStates {
+                let json = String(decoding: try encoder.encode(state), as: UTF8.self)
+                try put.execute(arguments: [state.chain.source, state.chain.topic, Int64(state.chain.partition), json])
+            }
+        }
+    }
+
+    // MARK: rebuilding the view
+
+    /// Empties the view and folds it again from the whole journal, in position order, `batchSize`
+    /// events per transaction. Reports progress as (entries done, total).
+    public mutating func rebuildView(batchSize: Int = 5_000, progress: (Int, Int) -> Void = { _, _ in }) throws {
+        let total = try store.journalCount()
+        try store.pool.write { db in
+            try db.execute(sql: """
+                DELETE FROM view_state; DELETE FROM view_leaf; DELETE FROM view_bucket; DELETE FROM view_referral;
+                DELETE FROM view_case; DELETE FROM view_area_count; DELETE FROM view_contract; DELETE FROM view_flag;
+                DELETE FROM view_flag_count; DELETE FROM view_meta; DELETE FROM view_fact; DELETE FROM view_dirty;
+                """)
+        }
+        engine.clearCache()
+        tree = ViewTree()
+        latestEventTime = nil
+        let codec = EventCodec()
+        var pending: [IncomingEvent] = []
+        var done = 0
+        func flush(_ writer: inout ViewStoreWriter) throws {
+            guard !pending.isEmpty else { return }
+            let events = pending
+            pending.removeAll(keepingCapacity: true)
+            try writer.applyWithoutJournal(events)
+        }
+        try store.forEachJournalEntry { entry in
+            let event: AccordEvent
+            do {
+                event = try entry.decodeEvent(codec: codec)
+            } catch {
+                throw StoreError("journal position \(entry.position) does not decode: \(error)")
+            }
+            pending.append(IncomingEvent(event, recordedAt: entry.recordedAt))
+            done += 1
+            if pending.count >= batchSize {
+                try flush(&self)
+                progress(done, total)
+            }
+        }
+        try flush(&self)
+        try store.pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?)",
+                           arguments: [String(FactCoding.version), rules.fingerprint])
+        }
+        progress(done, total)
+    }
+
+    /// Records the view's format and rules on a store whose view is being written from scratch.
+    public func stampViewFormat() throws {
+        try store.pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?)",
+                           arguments: [String(FactCoding.version), rules.fingerprint])
+        }
+    }
+
+    /// Replaces sources' sequence states (for a replay as of an instant: the sequences known then).
+    public mutating func replaceSequences(_ sequences: [SourceSequence]) throws {
+        let savedTree = tree
+        do {
+            try store.pool.write { db in
+                let changes = try engine.replaceSequences(sequences, from: StoreFacts(db: db))
+                try ViewTables.write(changes, db, tree: &tree)
+            }
+            engine.commit()
+        } catch {
+            engine.discard()
+            tree = savedTree
+            throw error
+        }
+    }
+
+    /// Every source's sequence state in the store.
+    public func sourceSequences() throws -> [SourceSequence] {
+        try store.pool.read { db in
+            let source = StoreFacts(db: db)
+            return try source.allSources().compactMap { try source.sourceSequence($0) }
+        }
+    }
+
+    /// Applies events that are already journaled (a rebuild, a replay) to the view only.
+    public mutating func applyWithoutJournal(_ events: [IncomingEvent]) throws {
+        let savedTree = tree
+        do {
+            try store.pool.write { db in
+                let changes = try engine.apply(events, from: StoreFacts(db: db))
+                try ViewTables.write(changes, db, tree: &tree)
+                if let latest = changes.latestEventTime, latestEventTime.map({ latest > $0 }) ?? true {
+                    latestEventTime = latest
+                    try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('latest_event_ns', ?)",
+                                   arguments: [String(latest.nanosecondsSinceEpoch)])
+                }
+            }
+            engine.commit()
+        } catch {
+            engine.discard()
+            tree = savedTree
+            throw error
+        }
+    }
+}
+
+/// The lower-case text of a 16-byte UUID blob.
+func uuidText(_ data: Data) -> String { uuid(fromStored: data)?.lowercasedString ?? "" }
