@@ -138,7 +138,8 @@ let package = Package(
         .testTarget(name: "AccordIntegrityTests", dependencies: ["AccordIntegrity", "AccordEvents"]),
         .testTarget(
             name: "AccordAuditTests",
-            dependencies: ["AccordAudit", "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka"]
+            dependencies: ["AccordAudit", "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka",
+                           "AccordTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents"]),
         .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents", "AccordTestSupport"]),
@@ -157,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "AccordProjectorTests",
             dependencies: [
-                "AccordProjector", "AccordStore", "AccordProjection", "AccordBus", "AccordKafka", "AccordEvents",
+                "AccordProjector", "AccordStore", "AccordProjection", "AccordBus", "AccordKafka", "AccordEvents", "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -16,6 +16,12 @@ public struct RebuildDifference: Sendable, Codable, Equatable, CustomStringConve
         case differentSubject = "different-subject"
         /// The view digests differ.
         case viewDigest = "view-digest"
+        /// A serving row (what queries read) the live store lacks.
+        case missingRow = "missing-row"
+        /// A serving row the live store has and the rebuild does not.
+        case extraRow = "extra-row"
+        /// A serving row that differs; the detail names the columns.
+        case differentRow = "different-row"
         /// An event of the live journal that the rebuild did not find.
         case journalMissing = "journal-missing"
         /// An event the rebuild found that the live journal does not have.
@@ -35,12 +41,15 @@ public struct RebuildDifference: Sendable, Codable, Equatable, CustomStringConve
 }
 
 /// How a rebuilt view compares with the live store: subject by subject (the digest tree's leaves),
+/// every serving row (what queries read: flag index, counters, case and contract rows, facts),
 /// the view digests, and the journals event by event (by id and event hash).
 public struct RebuildComparison: Sendable {
     /// Every difference found (empty: the live store agrees with the rebuild).
     public var differences: [RebuildDifference]
     /// Subjects compared.
     public var subjectsCompared: Int
+    /// Serving rows compared (flag index, counters, case and contract rows, facts).
+    public var rowsCompared: Int
     /// Journal events compared.
     public var eventsCompared: Int
     /// Events of the live journal the rebuild does not have.
@@ -69,6 +78,31 @@ public struct RebuildComparison: Sendable {
                 break
             }
         }
+        var rowsCompared = 0
+        for (table, _) in ServingTables.all {
+            let liveRows = try live.rowDigests(of: table)
+            let builtRows = try rebuilt.rowDigests(of: table)
+            rowsCompared += Set(liveRows.keys).union(builtRows.keys).count
+            for key in Set(liveRows.keys).union(builtRows.keys).sorted() {
+                let id = "\(table) \(key)"
+                switch (liveRows[key], builtRows[key]) {
+                case (nil, _?):
+                    differences.append(RebuildDifference(kind: .missingRow, id: id, detail: "in the rebuilt store only"))
+                case (_?, nil):
+                    differences.append(RebuildDifference(kind: .extraRow, id: id, detail: "in the live store only"))
+                case let (a?, b?) where a != b:
+                    let liveColumns = try live.row(of: table, key: key)
+                    let builtColumns = Dictionary(try rebuilt.row(of: table, key: key).map { ($0.column, $0.value) },
+                                                  uniquingKeysWith: { a, _ in a })
+                    let changed = liveColumns.filter { builtColumns[$0.column] != $0.value }.map {
+                        "\($0.column): live \($0.value.prefix(80)), rebuilt \((builtColumns[$0.column] ?? "none").prefix(80))"
+                    }
+                    differences.append(RebuildDifference(kind: .differentRow, id: id, detail: changed.joined(separator: "; ")))
+                default:
+                    break
+                }
+            }
+        }
         let liveDigest = try live.store.storedViewDigest().hex
         let builtDigest = try rebuilt.store.storedViewDigest().hex
         if liveDigest != builtDigest {
@@ -92,6 +126,7 @@ public struct RebuildComparison: Sendable {
             differences.append(RebuildDifference(kind: .journalExtra, id: id, detail: "not in the live journal"))
         }
         return RebuildComparison(differences: differences, subjectsCompared: Set(liveLeaves.keys).union(builtLeaves.keys).count,
+                                 rowsCompared: rowsCompared,
                                  eventsCompared: liveEvents.count, missingFromRebuild: missing,
                                  liveViewDigest: liveDigest, rebuiltViewDigest: builtDigest)
     }

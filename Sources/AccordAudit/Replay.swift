@@ -143,10 +143,12 @@ public enum Replay {
         var inView = 0
         var done = 0
         let codec = EventCodec()
-        progress(AuditProgress(done: 0, total: journal.count))
+        // Only entries dated by asOf are read; progress counts those.
+        let total = try reader.journalCount(timeUpTo: time.asOf)
+        progress(AuditProgress(done: 0, total: total))
         try reader.forEachJournalEntry(timeUpTo: time.asOf) { entry in
             done += 1
-            if done % 5_000 == 0 { progress(AuditProgress(done: done, total: journal.count)) }
+            if done % 5_000 == 0 { progress(AuditProgress(done: done, total: total)) }
             let event: AccordEvent
             do {
                 event = try entry.decodeEvent(codec: codec)
@@ -174,7 +176,7 @@ public enum Replay {
         // events' times (sequence numbers order publication, not occurrence).
         let liveSource = try reader.store.read { db in try SourceEvents.sequences(db, knownAt: time.knownAt) }
         try writer.replaceSequences(liveSource)
-        progress(AuditProgress(done: done, total: journal.count))
+        progress(AuditProgress(done: done, total: total))
         let folded = try reader.store.read { db in
             try FoldedView(reader: StoreFacts(db: db), asOf: time.asOf, knownAt: time.knownAt, rules: rules)
         }

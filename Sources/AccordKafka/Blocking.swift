@@ -1,23 +1,28 @@
-import Dispatch
+import Foundation
 
-/// Threads for librdkafka calls that block (synchronous commits, watermark queries,
-/// admin requests, flush, destroy), so they never occupy Swift's cooperative pool.
+/// Runs librdkafka calls that block (admin requests, commits, watermark queries, destroying a
+/// handle) off the cooperative pool, each on a thread of its own.
+///
+/// A thread per call rather than a shared pool: these calls are few per batch and can each block
+/// for seconds (a destroy waits for in-flight requests), so a pool as wide as the machine's cores
+/// (what a concurrent dispatch queue gives on Linux) lets a handful of slow calls starve every
+/// other client in the process.
 enum Blocking {
-    private static let queue = DispatchQueue(label: "accord.kafka.blocking", attributes: .concurrent)
-
-    /// Runs `body` on a blocking-work thread and returns its result.
+    /// Runs `body` on a thread of its own and returns its result.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try body() })
-            }
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "accord-kafka-blocking"
+            thread.start()
         }
     }
 
-    /// Runs a non-throwing `body` on a blocking-work thread and returns its result.
+    /// Runs a non-throwing `body` on a thread of its own and returns its result.
     static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: body()) }
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.name = "accord-kafka-blocking"
+            thread.start()
         }
     }
 }

@@ -87,6 +87,7 @@ public final class Projector: Service, Sendable {
             }
             logger.notice("view rebuilt", metadata: ["events": "\(writer.eventCount)", "seconds": "\(ContinuousClock.now - started)"])
         }
+        logger.notice("view opened", metadata: ["events": "\(writer.eventCount)", "store": "\(configuration.storePath)"])
         self.writer = Mutex(writer)
         reader = StoreViewReader(store: store, rules: configuration.rules)
         let keyPath = configuration.signingKeyPath ?? ProjectorSigningKey.defaultPath(store: configuration.storePath)

@@ -121,8 +121,9 @@ public struct QueryAPI: Sendable {
         let provisional = self.provisional
         routes.get("/cases") { request, _ in
             let (time, page) = try timeAndPage(request)
-            return Responses.json(ListAnswer(time: time, page: try await view.cases(
-                at: time.instant, area: request.uri.queryParameters.get("area"), page: page)))
+            return Responses.json(ListAnswer(time: time, page: try await paged {
+                try await view.cases(at: time.instant, area: request.uri.queryParameters.get("area"), page: page)
+            }))
         }
         routes.get("/cases/:caseId") { request, context in
             let caseId = try context.parameters.require("caseId")
@@ -147,7 +148,9 @@ public struct QueryAPI: Sendable {
         routes.get("/flags") { request, _ in
             let (time, page) = try timeAndPage(request)
             let filter = try flagFilter(request)
-            return Responses.json(ListAnswer(time: time, page: try await view.flags(at: time.instant, filter: filter, page: page)))
+            return Responses.json(ListAnswer(time: time, page: try await paged {
+                try await view.flags(at: time.instant, filter: filter, page: page)
+            }))
         }
         routes.get("/contracts/:contractId/performance") { request, context in
             let contractId = try context.parameters.require("contractId")
@@ -193,6 +196,15 @@ public struct QueryAPI: Sendable {
                                           cursor: request.uri.queryParameters.get("cursor")).spec)
         } catch {
             throw badParameter(error)
+        }
+    }
+
+    /// Runs a paged query, answering a cursor the view does not recognise with a 400.
+    private func paged<T: Sendable>(_ query: () async throws -> T) async throws -> T {
+        do {
+            return try await query()
+        } catch let error as InvalidCursor {
+            throw badParameter(InvalidQueryParameter(name: "cursor", message: error.description))
         }
     }
 

@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordIntegrity
 import Foundation
 import GRDB
 
@@ -32,6 +33,9 @@ public final class StoreAuditReader: Sendable {
                                     _ body: (JournaledEvent) throws -> Void) throws {
         try store.forEachJournalEntry(pageSize: pageSize, timeUpTo: timeUpTo, body)
     }
+
+    /// Number of journal entries whose event time is at or before `timeUpTo`.
+    public func journalCount(timeUpTo: Timestamp) throws -> Int { try store.journalCount(timeUpTo: timeUpTo) }
 
     /// Dead-letter log, oldest first.
     public func deadLetters() throws -> [DeadLetterEntry] { try store.deadLetters() }
@@ -72,6 +76,54 @@ public final class StoreAuditReader: Sendable {
                 SELECT CAST(\(c) AS TEXT) AS v, count(*) AS n FROM \(table.quotedDatabaseIdentifier)
                 GROUP BY \(c) ORDER BY n DESC LIMIT ?
                 """, arguments: [max(1, limit)]).map { ($0["v"], $0["n"]) }
+        }
+    }
+}
+
+/// The tables that serve queries, with their key columns: what a rebuild compares row by row.
+public enum ServingTables {
+    /// Each serving table and its primary key columns.
+    public static let all: [(table: String, key: [String])] = [
+        ("view_case", ["case_id"]), ("view_contract", ["contract_id"]), ("view_referral", ["contract_id", "case_id", "referral_id"]),
+        ("view_flag", ["id"]), ("view_flag_count", ["area", "rule", "accountable"]),
+        ("view_area_count", ["area", "metric", "key"]), ("view_fact", ["case_id", "event_id"]),
+    ]
+}
+
+extension StoreAuditReader {
+    /// A digest of every row of the serving table `table`, by its key (key columns as text joined
+    /// by `/`, blobs in hex). Empty when the table does not exist.
+    public func rowDigests(of table: String) throws -> [String: Hash256] {
+        guard let spec = ServingTables.all.first(where: { $0.table == table }) else { return [:] }
+        return try store.read { db in
+            guard try db.tableExists(table) else { return [:] }
+            let columns = try db.columns(in: table).map(\.name)
+            let key = spec.key.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: " || '/' || ")
+            let whole = columns.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: " || '|' || ")
+            var out: [String: Hash256] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(key) AS k, \(whole) AS v FROM \(table.quotedDatabaseIdentifier)")
+            while let row = try rows.next() {
+                let k: String = row["k"]
+                let v: String = row["v"]
+                out[k] = Hash256.sha256(Array(v.utf8))
+            }
+            return out
+        }
+    }
+
+    /// The columns of the row of `table` whose key (as `rowDigests` spells it) is `key`, each as
+    /// SQL literal text; empty when there is no such row.
+    public func row(of table: String, key: String) throws -> [(column: String, value: String)] {
+        guard let spec = ServingTables.all.first(where: { $0.table == table }) else { return [] }
+        return try store.read { db in
+            guard try db.tableExists(table) else { return [] }
+            let columns = try db.columns(in: table).map(\.name)
+            let keyExpression = spec.key.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: " || '/' || ")
+            let select = columns.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: ", ")
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT \(select) FROM \(table.quotedDatabaseIdentifier) WHERE \(keyExpression) = ?
+                """, arguments: [key]) else { return [] }
+            return columns.enumerated().map { n, name in (name, (row[n] as String?) ?? "NULL") }
         }
     }
 }

@@ -79,6 +79,14 @@ public final class ProjectorStore: Sendable {
         }
     }
 
+    /// Number of journal entries whose event time is at or before `timeUpTo`.
+    public func journalCount(timeUpTo: Timestamp) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM journal WHERE time_ns <= ?",
+                             arguments: [timeUpTo.nanosecondsSinceEpoch]) ?? 0
+        }
+    }
+
     /// Calls `body` with every journal entry in position order (optionally only those whose
     /// event time is at or before `timeUpTo`), reading in pages.
     public func forEachJournalEntry(pageSize: Int = 5_000, after: Int64 = 0, timeUpTo: Timestamp? = nil,

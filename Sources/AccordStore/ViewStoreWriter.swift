@@ -24,7 +24,7 @@ public struct ViewStoreWriter: Sendable {
 
     /// Opens the writer of `store`: loads the digest tree, the journal head and the view's
     /// metadata. `cacheCases` bounds how many cases the engine keeps in memory.
-    public init(store: ProjectorStore, rules: ProjectionRules, cacheCases: Int = 50_000) throws {
+    public init(store: ProjectorStore, rules: ProjectionRules = .defaults, cacheCases: Int = 50_000) throws {
         self.store = store
         self.rules = rules
         engine = ProjectionEngine(rules: rules, caseCapacity: cacheCases)

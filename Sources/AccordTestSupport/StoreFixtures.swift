@@ -40,7 +40,8 @@ public enum StoreFixtures {
     }
 
     /// Journals and applies `events` (each with its recorded instant) into the store at `path`
-    /// in batches of `batchSize`, offsets counted per topic; returns the writer.
+    /// in batches of `batchSize`, offsets counted per topic, then brings the view digest up to
+    /// date; returns the writer.
     @discardableResult
     public static func write(_ events: [(AccordEvent, Timestamp)], to path: String, rules: ProjectionRules = .defaults,
                              batchSize: Int = 50, cacheCases: Int = 50_000) throws -> ViewStoreWriter {
@@ -61,6 +62,7 @@ public enum StoreFixtures {
         }
         batch.offsets = offsets.map { StoredOffset(topic: $0.key, partition: 0, nextOffset: $0.value) }
         _ = try writer.commit(batch)
+        _ = try writer.viewDigest()
         return writer
     }
 }

@@ -126,7 +126,7 @@ struct AuditRebuildCommand: AsyncParsableCommand {
 
     static func comparisonText(_ c: RebuildComparison, limit: Int = 200) -> String {
         var lines = [
-            "compared with the live store: \(c.subjectsCompared) subjects (case, contract, area, source records) and \(c.eventsCompared) journal events",
+            "compared with the live store: \(c.subjectsCompared) subjects (case, contract, area, source records), \(c.rowsCompared) serving rows and \(c.eventsCompared) journal events",
             "  view digest  live \(c.liveViewDigest), rebuilt \(c.rebuiltViewDigest)",
         ]
         if c.passed {

@@ -1,9 +1,11 @@
 @testable import AccordAudit
 import AccordBus
 import AccordEvents
+import AccordIntegrity
 import AccordKafka
 import AccordProjection
 import AccordStore
+import AccordTestSupport
 import Foundation
 import Testing
 
@@ -129,6 +131,39 @@ enum AuditScenario {
         }
         return state
     }
+
+    /// The view at (`asOf`, `knownAt`) folded independently: the facts of exactly the events in
+    /// the view, and the sources' sequence numbers of every event recorded by `knownAt` (sequence
+    /// numbers order publication, so a source's later-dated events still fill its gaps).
+    static func filteredView(asOf: Timestamp, knownAt: Timestamp?) throws -> FoldedView {
+        let known = events.filter { item in knownAt.map { item.recordedAt <= $0 } ?? true }
+        let reader = KnownSequences(base: filteredState(asOf: asOf, knownAt: knownAt).facts, known: known.map(\.event))
+        return try FoldedView(reader: reader, asOf: asOf, knownAt: knownAt, rules: .defaults)
+    }
+
+    /// The independently filtered view's digest.
+    static func filteredDigest(asOf: Timestamp, knownAt: Timestamp?) throws -> String {
+        try filteredView(asOf: asOf, knownAt: knownAt).digest.hex
+    }
+}
+
+/// A view's facts with the sources' sequences taken from a given list of events.
+struct KnownSequences: ViewFactsReader {
+    let base: MemoryViewStore
+    let known: [AccordEvent]
+
+    func caseFacts(_ caseId: String) throws -> FactList? { try base.caseFacts(caseId) }
+    func contractFacts(_ contractId: String) throws -> FactList? { try base.contractFacts(contractId) }
+    func areaFacts(_ area: String) throws -> FactList? { try base.areaFacts(area) }
+    func sourceSequence(_ urn: String) throws -> SourceSequence? { try base.sourceSequence(urn) }
+    func referralRows(contractId: String) throws -> [ReferralRow] { try base.referralRows(contractId: contractId) }
+    func allCaseIds() throws -> [String] { try base.allCaseIds() }
+    func allContractIds() throws -> [String] { try base.allContractIds() }
+    func allAreaIds() throws -> [String] { try base.allAreaIds() }
+    func allSources() throws -> [String] { Set(known.map(\.source.urn)).sorted() }
+    func sourceEvents(_ urn: String, knownAt: Timestamp?) throws -> [SourceEvent] {
+        known.filter { $0.source.urn == urn }.map { SourceEvent(sequence: $0.sequence, time: $0.time, eventId: $0.idString) }
+    }
 }
 
 /// The Kafka record of an event, as the projector consumed it (record timestamp = recorded instant).
@@ -140,42 +175,31 @@ func consumerRecord(_ event: AccordEvent, recordedAt: Timestamp, offset: Int64) 
 }
 
 /// Plays records into a store the way the projector does: batches in consumption order, each
-/// committing its journal entries, the rows of the cases and contracts it touched (as of the
-/// latest event time so far) and its offsets.
+/// journaling its new events, applying them to the view and committing its offsets.
 func projectorLikeStore(path: String, records: [ConsumerRecord], batchSize: Int = 5) throws {
-    let store = try ProjectorStore(path: path)
-    var state = ProjectionState()
-    var latest: Timestamp?
+    var writer = try ViewStoreWriter(store: try ProjectorStore(path: path))
     let codec = EventCodec()
     var start = 0
     while start < records.count {
         let slice = records[start..<min(start + batchSize, records.count)]
         start += slice.count
         var batch = StoreBatch()
-        var cases = Set<String>()
-        var contracts = Set<String>()
         var next: [TopicPartition: Int64] = [:]
         for record in slice {
             next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
             let event = try record.decodeEvent(codec: codec)
             let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
-            guard state.apply(event, recordedAt: recordedAt) == .applied else { continue }
-            batch.entries.append(JournalEntry(event: event, record: record))
-            latest = max(latest ?? event.time, event.time)
-            switch event.kind.subjectKind {
-            case .caseId: cases.insert(event.subject)
-            case .contractId: contracts.insert(event.subject)
-            case .area: break
-            }
+            let message = record.binaryMessage
+            let entry = JournaledEvent(event: event, message: message,
+                                       coordinates: RecordCoordinates(topic: record.topic, partition: record.partition,
+                                                                      offset: record.offset),
+                                       recordedAt: recordedAt, eventHash: try EventHashing.hash(message: message).hash)
+            batch.entries.append(PendingEntry(entry: entry, event: event))
         }
         batch.offsets = next.map { StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value) }
-        if let latest {
-            let documents = ViewDocuments(state: state, asOf: latest)
-            batch.cases = cases.sorted().compactMap { documents.caseDocument($0) }
-            batch.contracts = contracts.sorted().compactMap { documents.contractDocument($0) }
-        }
-        try store.commit(batch)
+        _ = try writer.commit(batch)
     }
+    _ = try writer.viewDigest()
 }
 
 /// The scenario's records in recording order, offsets counted per topic.
@@ -202,4 +226,11 @@ func scenarioStore(_ name: String) throws -> (directory: String, store: String) 
     let store = directory + "/live.sqlite"
     try projectorLikeStore(path: store, records: try scenarioRecords())
     return (directory, store)
+}
+
+extension Replay {
+    /// The replayed view at `time`, its replay store in a temporary file.
+    static func view(from reader: StoreAuditReader, time: ReplayTime) throws -> ReplayedView {
+        try replay(reader: reader, time: time, rules: .defaults, into: TemporaryPaths.file("accord-replay"), progress: { _ in })
+    }
 }

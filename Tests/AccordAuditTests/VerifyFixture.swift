@@ -45,12 +45,11 @@ struct VerifyFixture {
         var events = EventSamples.mixed(count: 60, caseCount: 8)
         let dropped = events.remove(at: 20)
         let store = try ProjectorStore(path: path)
+        var view = try ViewStoreWriter(store: store)
         let codec = EventCodec()
         var verifier = ChainVerifier(registry: registry)
         var writers: [ChainID: ChainWriter] = [:]
         var nextOffset: [String: Int64] = [:]
-        var view = ProjectionState()
-        var latest: Timestamp?
         func offset(_ chain: ChainID) -> Int64 {
             let key = "\(chain.topic)/\(chain.partition)"
             defer { nextOffset[key, default: 0] += 1 }
@@ -66,19 +65,15 @@ struct VerifyFixture {
                 let sealed = try writer.seal(event, codec: codec)
                 writers[chain] = writer
                 let at = offset(chain)
-                view.apply(event, recordedAt: event.time)
-                latest = max(latest ?? event.time, event.time)
                 guard case .event(.provisional(let link)) = verifier.accept(record: sealed.message, topic: chain.topic,
                                                                            partition: partition, offset: at) else {
                     Issue.record("event \(event.idString) was not linked")
                     continue
                 }
-                batch.entries.append(AccordStore.JournalEntry(
-                    eventId: event.idString, topic: chain.topic, partition: partition, offset: at, source: event.source.urn,
-                    sequence: event.sequence, type: event.type, subject: event.subject, time: event.time.rfc3339,
-                    recordedAt: event.time.rfc3339, key: sealed.message.key,
-                    headers: sealed.message.headers.map { StoredHeader(name: $0.name, value: $0.value) },
-                    value: sealed.message.value, eventHash: link.hash, chainPosition: link.position))
+                let entry = JournaledEvent(event: event, message: sealed.message,
+                                           coordinates: RecordCoordinates(topic: chain.topic, partition: partition, offset: at),
+                                           recordedAt: event.time, eventHash: link.hash, chainPosition: link.position)
+                batch.entries.append(PendingEntry(entry: entry, event: event))
             }
             let issuedAt = try #require(EventSamples.defaultStart.adding(seconds: Int64(n) * 3_600))
             for writer in writers.values.sorted(by: { $0.chain.description < $1.chain.description }) {
@@ -96,10 +91,19 @@ struct VerifyFixture {
                 })
             }
             batch.chainStates = Array(verifier.chains.values)
-            let digest = wrongDigest && n == 1 ? Hash256.sha256(Array("another view".utf8))
-                : JournalViewDigest.digest(of: view, asOf: latest)
-            batch.journalCheckpoint = JournalCheckpointRequest(viewDigest: digest, issuedAt: issuedAt, key: projectorKey)
-            try store.commit(batch)
+            batch.journalCheckpoint = JournalCheckpointRequest(issuedAt: issuedAt, key: projectorKey)
+            let commit = try view.commit(batch)
+            if wrongDigest, n == 1, let signed = commit.journalCheckpoint {
+                // A checkpoint correctly signed over a digest that is not the view's.
+                let forged = try JournalCheckpoint.signed(position: signed.position, entryHash: signed.entryHash,
+                                                          viewDigest: Hash256.sha256(Array("another view".utf8)),
+                                                          issuedAt: signed.issuedAt, key: projectorKey)
+                let queue = try DatabaseQueue(path: path)
+                try queue.write {
+                    try $0.execute(sql: "UPDATE journal_checkpoints SET view_digest = ?, signature = ? WHERE position = ?",
+                                   arguments: [forged.viewDigest.hex, forged.signature, forged.position])
+                }
+            }
         }
         let registryPath = path + ".registry.json"
         let projectorKeyPath = path + ".projector.pub.json"
@@ -122,8 +126,11 @@ struct VerifyFixture {
 
     /// The event id journaled at `position`.
     func eventId(at position: Int64) throws -> String? {
-        let queue = try DatabaseQueue(path: path)
-        return try queue.read { try String.fetchOne($0, sql: "SELECT event_id FROM journal WHERE position = ?", arguments: [position]) }
+        var found: String?
+        try ProjectorStore(readOnlyPath: path).forEachJournalEntry { entry in
+            if entry.position == position { found = entry.eventId }
+        }
+        return found
     }
 
     /// Removes every file of the fixture.

@@ -29,15 +29,20 @@ struct ProjectorTests {
         _ = await producer.shutdown()
     }
 
-    /// Runs `projector` until `condition` holds for its view (or the deadline passes), then stops it.
-    static func run(_ projector: Projector, until condition: @escaping @Sendable (ProjectionState) -> Bool) async throws {
+    /// Runs `projector` until `condition` holds (or the deadline passes), then stops it.
+    static func run(_ projector: Projector, until condition: @escaping @Sendable () async throws -> Bool) async throws {
         let task = Task { try await projector.run() }
         let deadline = ContinuousClock.now + .seconds(60)
-        while !condition(projector.view.snapshot()) && ContinuousClock.now < deadline {
+        while try await !condition(), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
         task.cancel()
         try await task.value
+    }
+
+    /// Runs `projector` until its view holds `count` events.
+    static func run(_ projector: Projector, untilEvents count: Int) async throws {
+        try await run(projector) { try await projector.reader.totalEvents() == count }
     }
 
     static func deadLetters(in cluster: EmbeddedKafkaCluster) async throws -> [ConsumerRecord] {
@@ -73,8 +78,8 @@ struct ProjectorTests {
         try await Self.publish(Array(events[300...]), to: cluster)
 
         let projector = try Projector(configuration: Self.configuration(cluster, store: store))
-        try await Self.run(projector) { $0.eventCount == events.count }
-        #expect(projector.view.snapshot().eventCount == events.count, "every valid event applied, after the bad ones")
+        try await Self.run(projector, untilEvents: events.count)
+        #expect(try await projector.reader.totalEvents() == events.count, "every valid event applied, after the bad ones")
 
         let opened = try ProjectorStore(path: store)
         #expect(try opened.journalCount() == events.count)
@@ -99,20 +104,23 @@ struct ProjectorTests {
         let events = EventSamples.mixed(count: 800, caseCount: 60)
         try await Self.publish(Array(events[..<500]), to: cluster)
         let first = try Projector(configuration: Self.configuration(cluster, store: store))
-        try await Self.run(first) { $0.eventCount == 500 }
-        #expect(first.view.snapshot().eventCount == 500)
+        try await Self.run(first, untilEvents: 500)
+        #expect(try await first.reader.totalEvents() == 500)
 
         try await Self.publish(Array(events[500...]), to: cluster)
         let second = try Projector(configuration: Self.configuration(cluster, store: store))
-        #expect(second.view.snapshot().eventCount == 500, "rebuilt from the journal before consuming")
-        try await Self.run(second) { $0.eventCount == events.count }
+        #expect(try await second.reader.totalEvents() == 500, "the view is in the store: nothing to replay before consuming")
+        try await Self.run(second, untilEvents: events.count)
 
         var uninterrupted = ProjectionState()
         for event in events { uninterrupted.apply(event, recordedAt: event.time) }
-        let asOf = try #require(events.last?.time)
-        #expect(second.view.snapshot().eventCount == events.count)
+        let asOf = try #require(events.map(\.time).max())
+        let instant = ViewInstant(asOf: asOf)
         #expect(try ProjectorStore(path: store).journalCount() == events.count, "nothing journaled twice")
-        #expect(second.view.snapshot().caseView("X000001", asOf: asOf) == uninterrupted.caseView("X000001", asOf: asOf))
-        #expect(second.view.snapshot().flags(asOf: asOf).count == uninterrupted.flags(asOf: asOf).count)
+        #expect(try await second.reader.caseView("X000001", at: instant) == uninterrupted.caseView("X000001", asOf: asOf))
+        let flags = try await second.reader.flags(at: instant, filter: .all, page: PageSpec(limit: 1000))
+        #expect(flags.items == uninterrupted.flags(asOf: asOf))
+        var writer = try ViewStoreWriter(store: try ProjectorStore(path: store), rules: .defaults)
+        #expect(try writer.viewDigest() == uninterrupted.viewDigest(), "the stopped and restarted projector built the same view")
     }
 }

@@ -2,6 +2,8 @@ import AccordEvents
 import AccordKafka
 import AccordProjection
 import AccordProjector
+import AccordStore
+import AccordTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -39,18 +41,25 @@ final class PlannedFeed {
         planned.append(Planned(payload: payload, time: time, recordedAt: recordedAt ?? time, skip: skipSequence))
     }
 
-    /// The projection of every planned event, each recorded at its `recordedAt`.
-    func state() -> ProjectionState {
+    /// Every planned event in recording order, with its recorded instant.
+    func events() -> [(AccordEvent, Timestamp)] {
         let ordered = planned.enumerated().sorted { ($0.element.recordedAt, $0.offset) < ($1.element.recordedAt, $1.offset) }
         var sequences: [EventSource: Int64] = [:]
-        var state = ProjectionState()
-        for (n, item) in ordered.map(\.element).enumerated() {
+        return ordered.map(\.element).enumerated().map { n, item in
             let source = EventSamples.source(for: item.payload.kind.owner)
             let sequence = sequences[source, default: 0] + 1 + item.skip
             sequences[source] = sequence
             let event = AccordEvent(id: EventSamples.deterministicId("query-api", source.urn, Int64(n)), source: source,
                                     time: item.time, sequence: sequence, payload: item.payload)
-            let outcome = state.apply(event, recordedAt: item.recordedAt)
+            return (event, item.recordedAt)
+        }
+    }
+
+    /// The projection of every planned event, each recorded at its `recordedAt`.
+    func state() -> ProjectionState {
+        var state = ProjectionState()
+        for (n, (event, recordedAt)) in events().enumerated() {
+            let outcome = state.apply(event, recordedAt: recordedAt)
             #expect(outcome == .applied, "scenario event \(n) (\(event.type)) was \(outcome)")
         }
         return state
@@ -73,9 +82,10 @@ final class PlannedFeed {
 /// - X000007: allocated late (case-unallocated day 5 → 7), closed day 25;
 /// - a local priority for london-north whose commissioner event skipped a sequence number (sequence-gap).
 enum QueryScenario {
-    static let state: ProjectionState = build()
+    static let state: ProjectionState = feed().state()
+    static let events: [(AccordEvent, Timestamp)] = feed().events()
 
-    private static func build() -> ProjectionState {
+    private static func feed() -> PlannedFeed {
         let feed = PlannedFeed()
         let provider = "ace-payback"
         func opened(_ caseId: String, area: String = "london-north", risk: RiskLevel = .medium,
@@ -159,8 +169,14 @@ enum QueryScenario {
         allocated("X000007", at: 7)
         feed.add(CaseClosed(caseId: "X000007", outcome: .completed).payload, at: qDay(25))
 
-        return feed.state()
+        return feed
     }
+
+    /// The scenario written into a projector store the way the projector writes it.
+    static let store: ProjectorStore? = {
+        let path = TemporaryPaths.file("accord-query-api")
+        return try? StoreFixtures.write(events, to: path, batchSize: 7).store
+    }()
 }
 
 /// The consumer lag `/ready` reports; tests change it.
@@ -185,10 +201,14 @@ final class LagSource: Sendable {
 
 /// A query API over the scenario, answering as of `qNow`.
 func makeQueryAPI(state: ProjectionState = QueryScenario.state, lag: LagSource = LagSource(0)) -> QueryAPI {
+    makeQueryAPI(view: state, lag: lag)
+}
+
+/// A query API over any view of the scenario, answering as of `qNow`.
+func makeQueryAPI(view: any ViewQuerying, lag: LagSource = LagSource(0)) -> QueryAPI {
     var logger = Logger(label: "query-api-tests")
     logger.logLevel = .critical
-    return QueryAPI(view: ViewHolder(state, latestEventTime: qDay(25)), lag: { try lag.read() }, registry: nil,
-                    logger: logger, now: { qNow })
+    return QueryAPI(view: view, lag: { try lag.read() }, registry: nil, logger: logger, now: { qNow })
 }
 
 /// One HTTP exchange as the tests see it.

@@ -9,11 +9,13 @@ import Testing
 
 @Suite("Query API: provisional timeline entries and /v1/integrity")
 struct QueryAPIIntegrityTests {
-    static func api(_ integrity: IntegrityStatus) -> QueryAPI {
+    static func api(_ integrity: IntegrityStatus, provisional: Set<String>? = nil) -> QueryAPI {
         var logger = Logger(label: "query-api-integrity-tests")
         logger.logLevel = .critical
-        return QueryAPI(view: ViewHolder(QueryScenario.state, latestEventTime: qDay(25)), integrity: integrity,
-                        lag: { [] }, registry: nil, logger: logger, now: { qNow })
+        let checking = integrity.snapshot().checking
+        return QueryAPI(view: QueryScenario.state, integrity: integrity, lag: { [] },
+                        provisional: { ids in checking ? Set(ids).intersection(provisional ?? []) : Set(ids) },
+                        registry: nil, logger: logger, now: { qNow })
     }
 
     @Test("timeline entries say whether each event is still provisional")
@@ -22,9 +24,10 @@ struct QueryAPIIntegrityTests {
         try #require(ids.count > 2)
         let provisional = [ids[ids.count - 1], ids[ids.count - 2]]
         let checked = IntegrityStatus(checking: true, counts: IntegrityCounts(verified: ids.count - 2, provisional: 2,
-                                                                             chainCheckpoints: 3, journalCheckpoints: 0),
-                                      provisionalIds: provisional.map { $0.uppercased() })
-        let exchange = try await withQueryAPI(Self.api(checked)) { try await $0.get("/v1/cases/X000001/timeline") }
+                                                                             chainCheckpoints: 3, journalCheckpoints: 0))
+        let exchange = try await withQueryAPI(Self.api(checked, provisional: Set(provisional))) {
+            try await $0.get("/v1/cases/X000001/timeline")
+        }
         let entries = items(exchange.json())
         #expect(entries.count == ids.count)
         for entry in entries {

@@ -263,7 +263,7 @@ struct QueryAPITests {
         let json = now.json()
         expectEnvelope(json)
         let digest = string(json["data"], "digest") ?? ""
-        #expect(digest.count == 32 && digest.allSatisfy(\.isHexDigit))
+        #expect(digest.count == 64 && digest.allSatisfy(\.isHexDigit))
         #expect(digest == QueryScenario.state.digest(asOf: qNow))
         #expect(string(again.json()["data"], "digest") == digest)
         #expect(string(earlier.json()["data"], "digest") != digest)
