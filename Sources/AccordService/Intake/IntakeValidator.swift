@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordHTTP
 import Foundation
 
 /// Validates raw submissions for one agency: the type must be known and owned by the agency's
@@ -11,8 +12,8 @@ struct IntakeValidator: Sendable {
     let codec: EventCodec
 
     /// Validates every item; returns them all, or throws every item's errors (nothing is partial).
-    func validate(_ items: [RawSubmission]) throws(IntakeFailure) -> [Submission] {
-        var submissions: [Submission] = []
+    func validate(_ items: [RawSubmission]) throws(IntakeFailure) -> [IntakeSubmission] {
+        var submissions: [IntakeSubmission] = []
         var errors: [IntakeItemError] = []
         var tooLarge = false
         var ids: [UUID: Int] = [:]
@@ -44,7 +45,7 @@ struct IntakeValidator: Sendable {
     }
 
     /// Validates one item, collecting every problem found.
-    func validateItem(_ raw: RawSubmission) -> (Submission?, [IntakeItemError]) {
+    func validateItem(_ raw: RawSubmission) -> (IntakeSubmission?, [IntakeItemError]) {
         var item = raw
         let kind = resolveKind(&item)
         var id: UUID?
@@ -94,7 +95,7 @@ struct IntakeValidator: Sendable {
             checkEnvelope(&item, payload: payload, id: id, time: time)
         }
         guard item.errors.isEmpty, let payload else { return (nil, item.errors) }
-        return (Submission(index: item.index, payload: payload, id: id, time: time,
+        return (IntakeSubmission(index: item.index, payload: payload, id: id, time: time,
                            causationId: item.causationId?.value, correlationId: item.correlationId?.value), [])
     }
 

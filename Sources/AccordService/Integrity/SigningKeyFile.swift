@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordIntegrity
+import AccordRuntime
 import Foundation
 
 /// The agency's signing key as a file (`schemas/integrity.md` §5): loaded when it exists,

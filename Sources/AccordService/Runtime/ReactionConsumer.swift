@@ -5,9 +5,11 @@ import AccordKafka
 import Logging
 import Synchronization
 
-/// Consumes the other agencies' topics from the beginning into the reaction state, in a consumer
-/// group of this service. Offsets are never committed: the state lives in memory and is rebuilt
-/// from the topics at every start. Chain checkpoint records are skipped. Refreshes the reaction lag gauge while it runs.
+/// Consumes every agency topic (the other agencies' and its own) from the beginning into the
+/// reaction state, in a consumer group of this service. Offsets are never committed: the state
+/// lives in memory and is rebuilt from the topics at every start (applying is idempotent, so its
+/// own events, applied when accepted, may come again). Chain checkpoint records are skipped.
+/// Refreshes the reaction lag gauge while it runs.
 struct ReactionConsumer: Sendable {
     let configuration: ServiceConfiguration
     let reactions: any ReactionModel
@@ -18,7 +20,7 @@ struct ReactionConsumer: Sendable {
 
     /// Runs until cancelled (or until consuming fails, which is thrown).
     func run() async throws {
-        let topics = configuration.profile.otherTopics.map(\.name)
+        let topics = configuration.profile.reactionTopics.map(\.name)
         let consumer = try KafkaConsumer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers,
                                  groupID: configuration.resolvedConsumerGroup,
@@ -28,7 +30,7 @@ struct ReactionConsumer: Sendable {
             logger: logger)
         do {
             try consumer.subscribe(topics)
-            logger.info("consuming other agencies' topics", metadata: [
+            logger.info("consuming agency topics for reactions", metadata: [
                 "topics": "\(topics.joined(separator: ","))", "group": "\(configuration.resolvedConsumerGroup)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await consume(consumer) }
