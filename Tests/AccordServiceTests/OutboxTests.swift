@@ -10,6 +10,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -269,22 +270,31 @@ struct OutboxTests {
         var process = try ChildProcess(name: "probation-killed", executable: executable, arguments: arguments,
                                        logFile: folder.appendingPathComponent("first.log"))
         try await HTTPProbe.waitUntilOK("\(url)/health", timeout: .seconds(60)) { process.isRunning }
+        // Four clients post batches; the process is killed as soon as the first batch is accepted,
+        // while the others are being written and the relay is producing.
+        let firstAccepted = Flag()
         let acknowledged = try await withThrowingTaskGroup(of: Int.self) { group in
             for sender in 0..<4 {
                 group.addTask {
                     var accepted = 0
                     for index in stride(from: sender, to: batches.count, by: 4) {
                         guard let response = try? await HTTPProbe.post("\(url)/v1/events", body: batches[index]) else { break }
-                        if response.status == 202 { accepted += 50 }
+                        if response.status == 202 {
+                            accepted += 50
+                            firstAccepted.set()
+                        }
                     }
                     return accepted
                 }
             }
-            try await Task.sleep(for: .milliseconds(400))
+            _ = try await Self.eventually("a first batch accepted", timeout: .seconds(60)) {
+                firstAccepted.isSet ? true : nil
+            }
             process.kill()
             return try await group.reduce(0, +)
         }
         #expect(acknowledged > 0)
+        #expect(acknowledged < batches.count * 50)
         process = try ChildProcess(name: "probation-restarted", executable: executable, arguments: arguments,
                                    logFile: folder.appendingPathComponent("second.log"))
         try await HTTPProbe.waitUntilOK("\(url)/health", timeout: .seconds(60)) { process.isRunning }
@@ -346,9 +356,20 @@ struct OutboxTests {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let value = try? await probe() { return value }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(10))
         }
         Issue.record("timed out waiting for \(what)")
         throw CancellationError()
     }
+}
+
+/// A flag set by one task and read by another.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    /// Sets the flag.
+    func set() { value.store(true, ordering: .releasing) }
+
+    /// Whether the flag is set.
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

@@ -22,12 +22,6 @@ struct IntakeHandler: Sendable {
     let metrics: ServiceMetrics
     let maxBodyBytes: Int
 
-    /// Accepted responses: 202 with one acknowledgement per submitted event, in request order.
-    /// `offset` is null until the relay has the event on Kafka (`GET /v1/events/{id}` tells later).
-    struct Accepted: Encodable {
-        var accepted: [Acknowledgement]
-    }
-
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         let contentType = request.headers[.contentType]
         let essence = contentType.map(MediaTypes.essence) ?? ""
@@ -89,8 +83,10 @@ struct IntakeHandler: Sendable {
     private func respond(to outcome: IntakeOutcome, count: Int) -> Response {
         switch outcome {
         case .accepted(let acknowledgements):
+            // 202 `{"accepted":[…]}`: one acknowledgement per submitted event, in request order;
+            // `offset` appears once the relay has the event on Kafka (`GET /v1/events/{id}`).
             metrics.accepted(acknowledgements.count)
-            return Responses.json(Accepted(accepted: acknowledgements), status: .accepted)
+            return Responses.json(bytes: AcceptedBody.encode(acknowledgements), status: .accepted)
         case .conflict(let errors):
             metrics.rejected("id-conflict", count: errors.count)
             return Responses.problem(ProblemDetails(slug: "id-conflict", title: "Event id already used", status: 409,

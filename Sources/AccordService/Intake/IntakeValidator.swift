@@ -10,6 +10,15 @@ struct IntakeValidator: Sendable {
     let source: EventSource
     /// The codec that decodes and validates `data`.
     let codec: EventCodec
+    /// The event kinds this agency's kind owns.
+    let ownKinds: [EventKind]
+
+    /// Creates the validator of `source`'s submissions.
+    init(source: EventSource, codec: EventCodec) {
+        self.source = source
+        self.codec = codec
+        self.ownKinds = AccordTopic.all.filter { $0.owner == source.kind }.flatMap(\.eventKinds)
+    }
 
     /// Validates every item; returns them all, or throws every item's errors (nothing is partial).
     func validate(_ items: [RawSubmission]) throws(IntakeFailure) -> [IntakeSubmission] {
@@ -108,7 +117,6 @@ struct IntakeValidator: Sendable {
                                                message: "missing required attribute: the event type", reason: EventError.Reason.missingAttribute.rawValue))
             return nil
         }
-        let ownKinds = AccordTopic.all.filter { $0.owner == source.kind }.flatMap(\.eventKinds)
         let kind: EventKind
         switch EventKind.lookup(type: located.value) {
         case .known(let known):

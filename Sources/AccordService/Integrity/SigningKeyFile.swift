@@ -41,6 +41,8 @@ public enum SigningKeyFile {
                 throw ServiceSetupError("cannot generate a signing key for \(signer): not an urn:accord: URN")
             }
             do {
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try manager.createDirectory(at: folder, withIntermediateDirectories: true)
                 try fresh.write(toFile: path)
             } catch {
                 throw ServiceSetupError("cannot write the new signing key file \(path): \(error)")

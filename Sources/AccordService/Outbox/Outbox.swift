@@ -2,23 +2,24 @@ import AccordEvents
 import AccordHTTP
 import AccordIntegrity
 import Crypto
+import DequeModule
 import Foundation
 import GRDB
 import Logging
 import Synchronization
 
 /// Why the outbox could not be opened or written.
-public struct OutboxError: Error, Sendable, CustomStringConvertible {
+struct OutboxError: Error, Sendable, CustomStringConvertible {
     /// What is wrong.
-    public var message: String
+    var message: String
 
     /// Creates the error.
-    public init(_ message: String) {
+    init(_ message: String) {
         self.message = message
     }
 
     /// The message.
-    public var description: String { message }
+    var description: String { message }
 }
 
 /// The agency service's durable outbox: a local SQLite file (GRDB, WAL, `synchronous=NORMAL`)
@@ -65,6 +66,11 @@ final class Outbox: Sendable {
     private let pool: DatabasePool
     private let state: Mutex<State>
     private let unsent = Atomic<Int>(0)
+    /// Entries just committed, handed to the relay without reading them back (up to
+    /// ``handoffCapacity``; the relay reads the rest from the file).
+    private let handoff = Mutex(Deque<OutboxEntry>())
+    /// The most entries kept for the relay in memory.
+    static let handoffCapacity = 50_000
 
     /// Opens (creating if needed) the outbox at `path` for `source`.
     init(path: String, source: EventSource, key: AgencySigningKey, codec: EventCodec,
@@ -231,9 +237,12 @@ final class Outbox: Sendable {
             var result: Appended = .accepted([], fresh: [])
             var inserted = 0
             var committed = false
+            var handed: [OutboxEntry] = []
             try db.inTransaction(.immediate) {
+                handed.removeAll()
                 let written = try appendInTransaction(db, prepared, idempotencyKey: idempotencyKey,
-                                                      now: now, nowMilliseconds: nowMilliseconds, draft: &draft)
+                                                      now: now, nowMilliseconds: nowMilliseconds, draft: &draft,
+                                                      handed: &handed)
                 result = written.outcome
                 inserted = written.entries
                 committed = written.commit
@@ -242,8 +251,19 @@ final class Outbox: Sendable {
             if committed {
                 state.withLock { $0 = draft }
                 unsent.add(inserted, ordering: .relaxed)
+                handOff(handed)
             }
             return result
+        }
+    }
+
+    /// Queues committed entries for the relay (in outbox order: called by the writer).
+    private func handOff(_ entries: [OutboxEntry]) {
+        guard !entries.isEmpty else { return }
+        handoff.withLock { queue in
+            for entry in entries where queue.count < Self.handoffCapacity {
+                queue.append(entry)
+            }
         }
     }
 
@@ -292,7 +312,8 @@ final class Outbox: Sendable {
 
     private func appendInTransaction(_ db: Database, _ prepared: [PreparedEvent], idempotencyKey: String?,
                                      now: Timestamp, nowMilliseconds: Int64,
-                                     draft: inout State) throws -> (outcome: Appended, entries: Int, commit: Bool) {
+                                     draft: inout State,
+                                     handed: inout [OutboxEntry]) throws -> (outcome: Appended, entries: Int, commit: Bool) {
         if let idempotencyKey,
            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT digest, event_ids FROM idempotency_keys WHERE key = ?"),
                                       arguments: [idempotencyKey]) {
@@ -380,10 +401,14 @@ final class Outbox: Sendable {
                 event.subject, event.time.rfc3339, Data(hashed.hash.bytes), Data(item.digest), nowMilliseconds,
                 message.key.map { Data($0) }, Data(HeaderBlob.encode(message.headers)), Data(message.value),
             ])
+            handed.append(OutboxEntry(seq: draft.lastSeq, kind: .event, chain: chainID, position: position,
+                                      identity: hashed.hash, acceptedAtMilliseconds: nowMilliseconds,
+                                      key: message.key, headers: message.headers, value: message.value))
             inserted += 1
             if !touched.contains(chainID) { touched.append(chainID) }
             if chain.uncovered >= checkpointEvery {
-                try insertCheckpoint(db, chain: &chain, issuedAt: now, nowMilliseconds: nowMilliseconds, draft: &draft)
+                handed.append(try insertCheckpoint(db, chain: &chain, issuedAt: now, nowMilliseconds: nowMilliseconds,
+                                                   draft: &draft))
                 inserted += 1
             }
             draft.chains[chainID] = chain
@@ -431,8 +456,9 @@ final class Outbox: Sendable {
         return Array(hasher.finalize())
     }
 
+    @discardableResult
     private func insertCheckpoint(_ db: Database, chain: inout OutboxChain, issuedAt: Timestamp, nowMilliseconds: Int64,
-                                  draft: inout State) throws {
+                                  draft: inout State) throws -> OutboxEntry {
         let checkpoint: ChainCheckpoint
         do {
             checkpoint = try chain.writer.checkpoint(issuedAt: issuedAt, key: key)
@@ -451,6 +477,9 @@ final class Outbox: Sendable {
             ])
         chain.checkpointed = checkpoint.count
         chain.lastSeq = draft.lastSeq
+        return OutboxEntry(seq: draft.lastSeq, kind: .checkpoint, chain: checkpoint.chain, position: checkpoint.count,
+                           identity: Hash256.sha256(record.value), acceptedAtMilliseconds: nowMilliseconds,
+                           key: record.key, headers: record.headers, value: record.value)
     }
 
     private func saveChain(_ db: Database, _ chain: OutboxChain) throws {
@@ -473,11 +502,13 @@ final class Outbox: Sendable {
         return try await pool.writeWithoutTransaction { [self] db in
             var draft = state.withLock { $0 }
             var written = 0
+            var handed: [OutboxEntry] = []
             try db.inTransaction(.immediate) {
                 let due = draft.chains.values.filter { $0.uncovered >= threshold }
                     .sorted { ($0.writer.chain.topic, $0.writer.chain.partition) < ($1.writer.chain.topic, $1.writer.chain.partition) }
                 for var chain in due {
-                    try insertCheckpoint(db, chain: &chain, issuedAt: issuedAt, nowMilliseconds: nowMilliseconds, draft: &draft)
+                    handed.append(try insertCheckpoint(db, chain: &chain, issuedAt: issuedAt, nowMilliseconds: nowMilliseconds,
+                                                       draft: &draft))
                     try saveChain(db, chain)
                     draft.chains[chain.writer.chain] = chain
                     written += 1
@@ -487,6 +518,7 @@ final class Outbox: Sendable {
             if written > 0 {
                 state.withLock { $0 = draft }
                 unsent.add(written, ordering: .relaxed)
+                handOff(handed)
             }
             return written
         }
@@ -495,26 +527,44 @@ final class Outbox: Sendable {
     // MARK: - Relay
 
     /// Up to `limit` entries after outbox position `after`, in outbox order, skipping entries
-    /// of chains already acknowledged past them.
-    func entries(after: Int64, limit: Int) async throws -> [OutboxEntry] {
+    /// of chains already acknowledged past them; `scannedThrough` is the last position looked at
+    /// (the next call continues after it).
+    func entries(after: Int64, limit: Int) async throws -> (entries: [OutboxEntry], scannedThrough: Int64) {
         let chains = state.withLock { $0.chains }
+        // Committed entries handed over in memory, when they continue right after `after`.
+        let (handed, next) = handoff.withLock { queue -> ([OutboxEntry], Int64?) in
+            while let first = queue.first, first.seq <= after { queue.removeFirst() }
+            guard let first = queue.first else { return ([], nil) }
+            guard first.seq == after + 1 else { return ([], first.seq) }
+            var taken: [OutboxEntry] = []
+            taken.reserveCapacity(min(limit, queue.count))
+            while taken.count < limit, let entry = queue.popFirst() { taken.append(entry) }
+            return (taken, nil)
+        }
+        if let last = handed.last {
+            return (handed.filter { entry in chains[entry.chain].map { entry.seq > $0.sentThrough } ?? true }, last.seq)
+        }
+        // Otherwise from the file, up to the next handed-over entry.
+        let readLimit = next.map { Int(clamping: min(Int64(limit), $0 - after - 1)) } ?? limit
         let source = source.urn
         return try await pool.read { db in
             var entries: [OutboxEntry] = []
+            var scanned = after
             let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT seq, kind, topic, partition, position, identity, accepted_at, key, headers, value
                 FROM records WHERE seq > ? ORDER BY seq LIMIT ?
-                """), arguments: [after, limit])
+                """), arguments: [after, max(1, readLimit)])
             while let row = try rows.next() {
                 let chain = ChainID(source: source, topic: row[2], partition: row[3])
                 let seq: Int64 = row[0]
+                scanned = seq
                 if let known = chains[chain], seq <= known.sentThrough { continue }
                 guard let entry = Self.entry(row, chain: chain) else {
                     throw OutboxError("outbox entry \(seq) is unreadable (its record bytes are missing or damaged)")
                 }
                 entries.append(entry)
             }
-            return entries
+            return (entries, scanned)
         }
     }
 

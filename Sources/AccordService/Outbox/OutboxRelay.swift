@@ -7,7 +7,7 @@ import Logging
 import Synchronization
 
 /// What the relay is doing, as `/health` reports it.
-public enum RelayState: String, Sendable, Codable {
+enum RelayState: String, Sendable, Codable {
     /// Reading what Kafka already holds of unsent entries (after a restart), before sending.
     case reconciling
     /// Nothing to send.
@@ -21,15 +21,15 @@ public enum RelayState: String, Sendable, Codable {
 }
 
 /// A snapshot of the relay for health and metrics.
-public struct RelayStatus: Sendable, Codable {
+struct RelayStatus: Sendable, Codable {
     /// What it is doing.
-    public var state: RelayState
+    var state: RelayState
     /// The latest failure, until the next success.
-    public var lastError: String?
+    var lastError: String?
     /// Failed attempts since the last success.
-    public var consecutiveFailures: Int
+    var consecutiveFailures: Int
     /// When the oldest entry it is working on was accepted (ms since the epoch), if any.
-    public var oldestPendingAcceptedAtMilliseconds: Int64?
+    var oldestPendingAcceptedAtMilliseconds: Int64?
 }
 
 /// Publishes outbox entries to Kafka in outbox order — so in chain order on every partition —
@@ -45,6 +45,10 @@ final class OutboxRelay: Sendable {
     static let minimumBackoff: Duration = .milliseconds(100)
     /// The longest wait between attempts.
     static let maximumBackoff: Duration = .seconds(5)
+    /// Batches smaller than this wait ``coalesceDelay`` for more entries before they are sent.
+    static let coalesceBelow = 64
+    /// How long a small batch waits for more entries.
+    static let coalesceDelay: Duration = .milliseconds(5)
 
     private let outbox: Outbox
     private let producer: KafkaProducer
@@ -116,11 +120,12 @@ final class OutboxRelay: Sendable {
         var retry: [OutboxEntry] = []
         while !isStopping {
             var batch = retry
+            let scannedFrom = cursor
             if batch.count < batchSize {
                 do {
                     let more = try await outbox.entries(after: cursor, limit: batchSize - batch.count)
-                    if let last = more.last { cursor = max(cursor, last.seq) }
-                    batch += more
+                    cursor = max(cursor, more.scannedThrough)
+                    batch += more.entries
                 } catch {
                     fail("cannot read the outbox: \(error)")
                     await signal.wait(timeout: backoff)
@@ -129,9 +134,20 @@ final class OutboxRelay: Sendable {
                 }
             }
             guard !batch.isEmpty else {
+                // Only already acknowledged entries were passed over: keep reading.
+                if cursor > scannedFrom { continue }
                 setState(.idle, oldest: nil)
                 await signal.wait(timeout: .milliseconds(500))
                 continue
+            }
+            if batch.count < Self.coalesceBelow && retry.isEmpty {
+                // A trickle: wait a moment so one produce round and one outbox transaction carry
+                // several requests' entries instead of one each.
+                try? await Task.sleep(for: Self.coalesceDelay)
+                if let more = try? await outbox.entries(after: cursor, limit: batchSize - batch.count) {
+                    cursor = max(cursor, more.scannedThrough)
+                    batch += more.entries
+                }
             }
             setState(.sending, oldest: batch.first?.acceptedAtMilliseconds)
             retry = await send(batch)

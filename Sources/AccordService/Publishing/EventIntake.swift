@@ -5,7 +5,7 @@ import Foundation
 import Logging
 
 /// The result of one intake request.
-public enum IntakeOutcome: Sendable {
+enum IntakeOutcome: Sendable {
     /// Every event is in the outbox (some may be earlier acceptances of retried ids or keys).
     case accepted([Acknowledgement])
     /// An id was already used for a different event; nothing was accepted.

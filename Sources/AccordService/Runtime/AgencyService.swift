@@ -182,13 +182,14 @@ public final class AgencyService: Service, Sendable {
     /// Startup, then the background work, until cancelled.
     private func work() async {
         guard await learnPartitions() else { return }
+        let appliedAbove = outbox.lastSequence
         readiness.markReady()
         logger.info("accepting events", metadata: [
             "lastSequence": "\(outbox.lastSequence)", "chains": "\(outbox.chains.count)",
             "unsent": "\(outbox.pendingCount)", "partitions": "\(outbox.partitions)"])
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in await issueCheckpoints() }
-            group.addTask { [self] in await consumeReactions() }
+            group.addTask { [self] in await consumeReactions(appliedAbove: appliedAbove) }
             group.addTask { [self] in await applyRetention() }
             group.addTask { [self] in await reportPending() }
             await group.waitForAll()
@@ -307,17 +308,37 @@ public final class AgencyService: Service, Sendable {
         }
     }
 
-    private func consumeReactions() async {
+    private func consumeReactions(appliedAbove: Int64) async {
         let consumer = ReactionConsumer(configuration: configuration, reactions: reactions.model, codec: codec,
-                                        metrics: metrics, lag: lag, logger: logger)
-        while !Task.isCancelled {
-            do {
-                try await consumer.run()
-            } catch {
-                if Task.isCancelled { return }
-                logger.error("reaction consumer failed; restarting", metadata: ["error": "\(error)"])
-                do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
+                                        metrics: metrics, lag: lag, logger: logger, source: source,
+                                        appliedAbove: appliedAbove)
+        let partitions = outbox.partitions
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    do {
+                        try await consumer.catchUpOwnTopics(partitions: partitions)
+                        return
+                    } catch {
+                        if Task.isCancelled { return }
+                        logger.warning("cannot read the own topics into the reaction state; retrying",
+                                       metadata: ["error": "\(error)"])
+                        do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
+                    }
+                }
             }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    do {
+                        try await consumer.run()
+                    } catch {
+                        if Task.isCancelled { return }
+                        logger.error("reaction consumer failed; restarting", metadata: ["error": "\(error)"])
+                        do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
+                    }
+                }
+            }
+            await group.waitForAll()
         }
     }
 }
