@@ -70,7 +70,7 @@ final class Outbox: Sendable {
     /// ``handoffCapacity``; the relay reads the rest from the file).
     private let handoff = Mutex(Deque<OutboxEntry>())
     /// The most entries kept for the relay in memory.
-    static let handoffCapacity = 50_000
+    static let handoffCapacity = 20_000
 
     /// Opens (creating if needed) the outbox at `path` for `source`.
     init(path: String, source: EventSource, key: AgencySigningKey, codec: EventCodec,
@@ -215,11 +215,13 @@ final class Outbox: Sendable {
 
     // MARK: - Intake
 
+    private static let submissionDomain: [UInt8] = Array("accord-submission-v1\n".utf8)
+
     /// The identity of a submission for idempotent retries: SHA-256 of the type and the
     /// canonical JSON of its data (what is produced as the record value).
     static func digest(type: String, value: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
-        hasher.update(data: Array("accord-submission-v1\n".utf8))
+        hasher.update(data: submissionDomain)
         hasher.update(data: Array(type.utf8))
         hasher.update(data: [0x0A])
         hasher.update(data: value)
@@ -277,6 +279,9 @@ final class Outbox: Sendable {
         var prevHashHeader: Int
         var digest: [UInt8]
         var chain: ChainID
+        /// `ce_id` and `ce_time` as encoded (so they are not formatted again).
+        var idText: String
+        var timeText: String
     }
 
     /// Encodes every submission into its record with placeholder sequence and prevhash, its digest
@@ -300,13 +305,17 @@ final class Outbox: Sendable {
                 throw OutboxError("event \(event.idString) cannot be encoded: \(error)")
             }
             guard let sequenceHeader = message.headers.firstIndex(where: { $0.name == "ce_sequence" }),
-                  let prevHashHeader = message.headers.firstIndex(where: { $0.name == "ce_prevhash" }) else {
-                throw OutboxError("event \(event.idString) encodes without ce_sequence or ce_prevhash")
+                  let prevHashHeader = message.headers.firstIndex(where: { $0.name == "ce_prevhash" }),
+                  let idHeader = message.headers.first(where: { $0.name == "ce_id" }),
+                  let timeHeader = message.headers.first(where: { $0.name == "ce_time" }) else {
+                throw OutboxError("event \(event.idString) encodes without ce_id, ce_time, ce_sequence or ce_prevhash")
             }
             return PreparedEvent(submission: submission, event: event, message: message,
                                  sequenceHeader: sequenceHeader, prevHashHeader: prevHashHeader,
                                  digest: Self.digest(type: event.type, value: message.value),
-                                 chain: ChainID(source: source.urn, topic: topic, partition: partition))
+                                 chain: ChainID(source: source.urn, topic: topic, partition: partition),
+                                 idText: String(decoding: idHeader.value, as: UTF8.self),
+                                 timeText: String(decoding: timeHeader.value, as: UTF8.self))
         }
     }
 
@@ -340,8 +349,18 @@ final class Outbox: Sendable {
             SELECT r.digest, r.type, r.subject, r.time, r.sequence, r.topic, r.partition, r.position, d.offset, r.event_id
             FROM records r LEFT JOIN deliveries d ON d.seq = r.seq WHERE r.event_id = ?
             """)
+        // One query finds which of the given ids are known; only those are looked up one by one.
+        let given = prepared.compactMap { $0.submission.id.map(Self.idBytes) }
+        var known: Set<Data> = []
+        for start in stride(from: 0, to: given.count, by: 500) {
+            let chunk = Array(given[start..<min(start + 500, given.count)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Data.fetchCursor(db.cachedStatement(sql: "SELECT event_id FROM records WHERE event_id IN (\(placeholders))"),
+                                            arguments: StatementArguments(chunk))
+            while let id = try rows.next() { known.insert(id) }
+        }
         for item in prepared {
-            guard let id = item.submission.id,
+            guard let id = item.submission.id, known.contains(Self.idBytes(id)),
                   let row = try Row.fetchOne(lookup, arguments: [Self.idBytes(id)]) else {
                 slots.append(.fresh(pending.count))
                 pending.append(item)
@@ -398,7 +417,7 @@ final class Outbox: Sendable {
             chain.lastSeq = draft.lastSeq
             try insert.execute(arguments: [
                 draft.lastSeq, chainID.topic, chainID.partition, position, Self.idBytes(event.id), event.sequence, event.type,
-                event.subject, event.time.rfc3339, Data(hashed.hash.bytes), Data(item.digest), nowMilliseconds,
+                event.subject, item.timeText, Data(hashed.hash.bytes), Data(item.digest), nowMilliseconds,
                 message.key.map { Data($0) }, Data(HeaderBlob.encode(message.headers)), Data(message.value),
             ])
             handed.append(OutboxEntry(seq: draft.lastSeq, kind: .event, chain: chainID, position: position,
@@ -414,8 +433,8 @@ final class Outbox: Sendable {
             draft.chains[chainID] = chain
             fresh.append(event)
             freshAcks.append(Acknowledgement(
-                id: event.idString, type: event.type, subject: event.subject, source: source.urn,
-                time: event.time.rfc3339, sequence: event.sequence, topic: chainID.topic, partition: chainID.partition,
+                id: item.idText, type: event.type, subject: event.subject, source: source.urn,
+                time: item.timeText, sequence: event.sequence, topic: chainID.topic, partition: chainID.partition,
                 position: position, offset: nil))
         }
         for chainID in touched {

@@ -312,33 +312,14 @@ public final class AgencyService: Service, Sendable {
         let consumer = ReactionConsumer(configuration: configuration, reactions: reactions.model, codec: codec,
                                         metrics: metrics, lag: lag, logger: logger, source: source,
                                         appliedAbove: appliedAbove)
-        let partitions = outbox.partitions
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                while !Task.isCancelled {
-                    do {
-                        try await consumer.catchUpOwnTopics(partitions: partitions)
-                        return
-                    } catch {
-                        if Task.isCancelled { return }
-                        logger.warning("cannot read the own topics into the reaction state; retrying",
-                                       metadata: ["error": "\(error)"])
-                        do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
-                    }
-                }
+        while !Task.isCancelled {
+            do {
+                try await consumer.run()
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("reaction consumer failed; restarting", metadata: ["error": "\(error)"])
+                do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
             }
-            group.addTask { [self] in
-                while !Task.isCancelled {
-                    do {
-                        try await consumer.run()
-                    } catch {
-                        if Task.isCancelled { return }
-                        logger.error("reaction consumer failed; restarting", metadata: ["error": "\(error)"])
-                        do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
-                    }
-                }
-            }
-            await group.waitForAll()
         }
     }
 }

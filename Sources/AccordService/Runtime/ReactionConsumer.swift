@@ -5,9 +5,9 @@ import AccordKafka
 import Logging
 import Synchronization
 
-/// Consumes the other agencies' topics from the beginning into the reaction state, in a consumer
-/// group of this service, and reads the agency's own topics once, from the beginning to their end
-/// at start (its own events accepted by this process are applied when accepted). Offsets are
+/// Consumes every agency topic (the other agencies' and its own) from the beginning into the
+/// reaction state, in a consumer group of this service. Its own events accepted by this process
+/// were applied when accepted and are skipped by their sequence, without decoding. Offsets are
 /// never committed: the state lives in memory and is rebuilt from the topics at every start
 /// (applying is idempotent). Chain checkpoint records are skipped. Refreshes the reaction lag
 /// gauge while it runs.
@@ -24,32 +24,9 @@ struct ReactionConsumer: Sendable {
     /// The last sequence number accepted before this process started accepting.
     let appliedAbove: Int64
 
-    /// Reads the own topics (`partitions` by topic) from the beginning to their current end into
-    /// the reaction state, skipping this source's events accepted by this process.
-    func catchUpOwnTopics(partitions: [String: Int32]) async throws {
-        var assignment: [TopicPartition: StartOffset] = [:]
-        for (topic, count) in partitions {
-            for partition in 0..<count { assignment[TopicPartition(topic: topic, partition: partition)] = .beginning }
-        }
-        guard !assignment.isEmpty else { return }
-        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: configuration.bootstrapServers,
-                                                              clientID: "accord-\(configuration.profile.kind.rawValue)-own-topics",
-                                                              properties: configuration.kafkaProperties),
-                                         logger: logger)
-        do {
-            try await consumer.assign(assignment, stopAtEnd: true, timeout: configuration.queryTimeout)
-            try await consume(consumer)
-        } catch {
-            await consumer.close()
-            throw error
-        }
-        await consumer.close()
-        logger.info("own topics read into the reaction state")
-    }
-
     /// Runs until cancelled (or until consuming fails, which is thrown).
     func run() async throws {
-        let topics = configuration.profile.otherTopics.map(\.name)
+        let topics = configuration.profile.reactionTopics.map(\.name)
         let consumer = try KafkaConsumer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers,
                                  groupID: configuration.resolvedConsumerGroup,
@@ -59,7 +36,7 @@ struct ReactionConsumer: Sendable {
             logger: logger)
         do {
             try consumer.subscribe(topics)
-            logger.info("consuming other agencies' topics", metadata: [
+            logger.info("consuming agency topics for reactions", metadata: [
                 "topics": "\(topics.joined(separator: ","))", "group": "\(configuration.resolvedConsumerGroup)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await consume(consumer) }
