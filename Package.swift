@@ -66,11 +66,32 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // Runtime shared by the agency services: HTTP intake, publishing, reactors, health and metrics.
+        // HTTP helpers shared by the agency services and the projector: problem+json, its
+        // middleware, JSON responses, media types.
+        .target(
+            name: "AccordHTTP",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        // Process runtime shared by Accord's executables: logging and metrics bootstrap, metric
+        // naming, the service clock.
+        .target(
+            name: "AccordRuntime",
+            dependencies: [
+                "AccordEvents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // Runtime shared by the agency services: HTTP intake, the durable outbox and its relay,
+        // reactors, health and metrics.
         .target(
             name: "AccordService",
             dependencies: [
-                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordJSON", "AccordIntegrity",
+                "AccordBus", "AccordKafka", "AccordEvents", "AccordJSON", "AccordIntegrity", "AccordHTTP", "AccordRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -81,14 +102,15 @@ let package = Package(
         ),
         .executableTarget(name: "probation-service", dependencies: ["AccordService"]),
         .executableTarget(name: "interventions-service", dependencies: ["AccordService"]),
-        .executableTarget(name: "commissioner-service", dependencies: ["AccordService", "AccordProjection"]),
+        // The commissioner's service, with the adapter answering its contract alerts from the projection.
+        .executableTarget(name: "commissioner-service", dependencies: ["AccordService", "AccordProjection", "AccordEvents"]),
         // The projector: consumes every agency topic, dead-letters bad records, applies the
         // projection into the store and serves the query API.
         .target(
             name: "AccordProjector",
             dependencies: [
-                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordStore", "AccordService",
-                "AccordIntegrity",
+                "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordStore", "AccordHTTP",
+                "AccordRuntime", "AccordIntegrity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "projector",
             dependencies: [
-                "AccordProjector", "AccordProjection", "AccordService",
+                "AccordProjector", "AccordProjection", "AccordRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,7 +173,9 @@ let package = Package(
         .testTarget(
             name: "AccordServiceTests",
             dependencies: [
-                "AccordService", "AccordBus", "AccordKafka", "AccordEvents",
+                "AccordService", "AccordBus", "AccordKafka", "AccordEvents", "AccordIntegrity", "AccordHTTP",
+                "AccordRuntime", "AccordProcesses",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

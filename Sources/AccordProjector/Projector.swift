@@ -3,7 +3,7 @@ import AccordEvents
 import AccordIntegrity
 import AccordKafka
 import AccordProjection
-import AccordService
+import AccordRuntime
 import AccordStore
 import Dispatch
 import Foundation

@@ -2,7 +2,8 @@ import AccordEvents
 import AccordIntegrity
 import AccordKafka
 import AccordProjection
-import AccordService
+import AccordHTTP
+import AccordRuntime
 import AccordStore
 import Foundation
 import Hummingbird
@@ -94,7 +95,7 @@ public struct QueryAPI: Sendable {
         do {
             lag = try await self.lag()
         } catch {
-            return Responses.problem(Problem(slug: "not-ready", title: "Not ready", status: 503,
+            return Responses.problem(ProblemDetails(slug: "not-ready", title: "Not ready", status: 503,
                                              detail: "cannot read the consumer's lag: \(error)"))
         }
         let total = lag.reduce(0) { $0 + $1.lag }
@@ -217,7 +218,7 @@ public struct QueryAPI: Sendable {
     }
 
     private func badParameter(_ error: InvalidQueryParameter) -> ProblemError {
-        ProblemError(Problem(slug: "invalid-query-parameter", title: "Invalid query parameter", status: 400,
+        ProblemError(ProblemDetails(slug: "invalid-query-parameter", title: "Invalid query parameter", status: 400,
                              detail: error.description))
     }
 
@@ -258,8 +259,8 @@ struct NotFound: Error {
     let what: String
     let time: ViewTime
 
-    var problem: Problem {
-        Problem(slug: "not-found", title: "Not found", status: 404,
+    var problem: ProblemDetails {
+        ProblemDetails(slug: "not-found", title: "Not found", status: 404,
                 detail: "\(what) is not in the view as of \(time.asOf)\(time.knownAt.map { " known at \($0)" } ?? "")")
     }
 }

@@ -189,8 +189,28 @@ final class DemoStack: @unchecked Sendable {
 
     /// Waits until the projector reports it has caught up with every partition.
     func waitUntilCaughtUp() async throws {
+        // A 202 means "in the service's outbox": first every outbox drains to Kafka.
+        for endpoint in agencyEndpoints {
+            try await waitUntilDrained(endpoint)
+        }
         guard let projector = processes.first(where: { $0.name == "projector" }) else { return }
         try await HTTPProbe.waitUntilOK("http://127.0.0.1:\(projectorPort)/ready", timeout: .seconds(600)) { projector.isRunning }
+    }
+
+    /// Waits until the service's `/health` reports no unsent outbox entries (10 minutes at most).
+    private func waitUntilDrained(_ endpoint: AgencyEndpoint) async throws {
+        let deadline = ContinuousClock.now + .seconds(600)
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            if let response = try? await HTTPProbe.get("http://127.0.0.1:\(endpoint.port)/health"),
+               let health = try? response.json() as? [String: Any] {
+                let pending = (health["outbox"] as? [String: Any])?["pending"] as? Int
+                if pending == 0 { return }
+                last = "\(pending.map { "\($0) unsent" } ?? response.text.prefix(200).description)"
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ChildProcessError("\(endpoint.name) did not publish its outbox to Kafka within 10 minutes: \(last)")
     }
 
     /// Returns on SIGINT/SIGTERM, or throws if a process exits on its own.

@@ -1,3 +1,3 @@
 import AccordService
 
-await CommissionerServiceCommand.start()
+await CommissionerServiceCommand.start(alertSource: { ProjectionContractAlertSource() })

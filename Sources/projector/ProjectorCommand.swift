@@ -1,7 +1,7 @@
 import AccordIntegrity
 import AccordProjection
 import AccordProjector
-import AccordService
+import AccordRuntime
 import ArgumentParser
 import Foundation
 import Logging

@@ -1,5 +1,7 @@
 import AccordEvents
+import AccordHTTP
 import AccordKafka
+import AccordRuntime
 import AccordService
 import Foundation
 import HTTPTypes
@@ -9,7 +11,7 @@ import Testing
 
 @Suite("Agency service HTTP intake over the embedded broker", .serialized, .timeLimit(.minutes(2)))
 struct IntakeTests {
-    @Test("a valid event is answered 202 after Kafka acknowledged it, with source and sequence set on the topic")
+    @Test("a valid event is answered 202 once it is in the outbox, and reaches the topic with source and sequence set")
     func singleEvent() async throws {
         let harness = try ServiceHarness()
         let service = try harness.service(.probation)
@@ -73,7 +75,7 @@ struct IntakeTests {
                                                        ["type": "unpaid-work-hours-logged", "data": bad]])
             #expect(invalid.status == .unprocessableContent)
             #expect(invalid.headers[.contentType] == "application/problem+json")
-            let problem = try HTTP.decode(Problem.self, invalid)
+            let problem = try HTTP.decode(ProblemDetails.self, invalid)
             let error = try #require(problem.errors?.first)
             #expect(error.field == "data.hours")
             #expect(error.index == 1)
@@ -83,7 +85,7 @@ struct IntakeTests {
             let foreign = try await HTTP.post(client, ["type": "org.accord.probation.case-opened.v1",
                                                        "data": try HTTP.data(.caseOpened, subject: "X300003")])
             #expect(foreign.status == .unprocessableContent)
-            let foreignProblem = try HTTP.decode(Problem.self, foreign)
+            let foreignProblem = try HTTP.decode(ProblemDetails.self, foreign)
             #expect(foreignProblem.errors?.first?.field == "type")
             #expect(foreignProblem.detail.contains("org.accord.probation.case-opened.v1"))
 
@@ -95,7 +97,7 @@ struct IntakeTests {
             let malformed = try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"],
                                                      body: ByteBuffer(string: "{\n  \"type\": \"referral-accepted\",\n  \"data\": {,}\n}"))
             #expect(malformed.status == .badRequest)
-            let syntax = try HTTP.decode(Problem.self, malformed)
+            let syntax = try HTTP.decode(ProblemDetails.self, malformed)
             #expect(syntax.line == 3)
             #expect(syntax.column == 12)
 
@@ -133,7 +135,7 @@ struct IntakeTests {
             data["commissionerId"] = "pcc-east"
             let refused = try await client.execute(uri: "/v1/events", method: .post, headers: invalid, body: try HTTP.body(data))
             #expect(refused.status == .unprocessableContent)
-            let problem = try HTTP.decode(Problem.self, refused)
+            let problem = try HTTP.decode(ProblemDetails.self, refused)
             #expect(problem.errors?.first?.field == "data.commissionerId")
             #expect(problem.errors?.first?.pointer == "/commissionerId")
             return try #require(try HTTP.decode(HTTP.Accepted.self, response).accepted.first)
@@ -170,7 +172,7 @@ struct IntakeTests {
         }
         #expect(try await harness.events(on: .probationCaseEvents).map(\.id) == [id])
 
-        // After a restart, the id is still known (learned from the topic).
+        // After a restart, the id is still known (kept in the outbox).
         let restarted = try harness.service(.probation)
         try await harness.run(restarted) { client in
             let again = try await HTTP.post(client, raw: submission)
@@ -180,7 +182,7 @@ struct IntakeTests {
         #expect(try await harness.events(on: .probationCaseEvents).count == 1)
     }
 
-    @Test("a second instance on the same topic continues the sequence after the highest")
+    @Test("a new instance on the same outbox continues the sequence after the highest")
     func restartContinuesSequence() async throws {
         let harness = try ServiceHarness()
         try await harness.run(try harness.service(.interventions)) { client in

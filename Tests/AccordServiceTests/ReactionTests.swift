@@ -1,4 +1,6 @@
 import AccordEvents
+import AccordHTTP
+import AccordRuntime
 import AccordService
 import Foundation
 import HummingbirdTesting
@@ -91,17 +93,24 @@ struct ReactionTests {
         }
     }
 
-    @Test("the commissioner answers contract alerts from the projection")
+    @Test("the commissioner answers contract alerts from its alert source, and 503 without one")
     func commissionerAlerts() async throws {
         let harness = try ServiceHarness()
-        try await harness.run(try harness.service(.commissioner)) { client in
+        let alerts = FixedAlerts(alerts: [ContractAlert(contractId: "CT-0001", providerId: "ace-payback",
+                                                        flag: "contract-below-service-level",
+                                                        serviceLevel: "minimumCompletionRate", detail: "40% < 60%")])
+        try await harness.run(try harness.service(.commissioner, alertSource: alerts)) { client in
             let response = try await client.execute(uri: "/v1/alerts?asOf=2025-06-01T00:00:00Z", method: .get)
             #expect(response.status == .ok)
             let body = try HTTP.json(response)
             #expect(body["asOf"] as? String == "2025-06-01T00:00:00Z")
-            #expect((body["alerts"] as? [Any])?.isEmpty == true)
+            #expect((body["alerts"] as? [[String: Any]])?.first?["contractId"] as? String == "CT-0001")
             let invalid = try await client.execute(uri: "/v1/alerts?asOf=yesterday", method: .get)
             #expect(invalid.status == .badRequest)
+        }
+        try await harness.run(try harness.service(.commissioner)) { client in
+            let response = try await client.execute(uri: "/v1/alerts", method: .get)
+            #expect(response.status == .serviceUnavailable)
         }
     }
 
@@ -109,4 +118,13 @@ struct ReactionTests {
         #expect(response.status == .ok)
         return try #require(try HTTP.json(response)["items"] as? [[String: Any]])
     }
+}
+
+/// Contract alerts from a fixed list, for `commissioner-service`'s alert route.
+struct FixedAlerts: ContractAlertSource {
+    let alerts: [ContractAlert]
+
+    func apply(_ event: AccordEvent, recordedAt: Timestamp) {}
+
+    func alerts(commissionerId: String, asOf: Timestamp) throws -> [ContractAlert] { alerts }
 }

@@ -1,7 +1,9 @@
 import AccordBus
 import AccordEvents
 import AccordIntegrity
+import AccordHTTP
 import AccordKafka
+import AccordRuntime
 import AccordService
 import Foundation
 import HTTPTypes
@@ -12,6 +14,8 @@ import Testing
 /// An embedded broker with every Accord topic, and agency services running against it.
 final class ServiceHarness: Sendable {
     let cluster: EmbeddedKafkaCluster
+    /// The folder of this harness's outbox files (removed with the harness).
+    let folder: URL
     static let partitions: Int32 = 6
     /// One signing key per agency kind (for its default agency id), reused by every instance.
     let keys: [AgencyKind: AgencySigningKey]
@@ -25,29 +29,43 @@ final class ServiceHarness: Sendable {
             keys[profile.kind] = AgencySigningKey.generate(signer: source.urn)
         }
         self.keys = keys
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-service-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         cluster = try EmbeddedKafkaCluster(brokers: 1)
         for topic in AccordTopic.all {
             try cluster.createTopic(TopicSpec(name: topic.name, partitions: Self.partitions))
         }
     }
 
-    deinit { cluster.shutdown() }
+    deinit {
+        cluster.shutdown()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The outbox file of `profile`'s default agency in this harness (one per agency, reused by
+    /// every instance, so a new instance restarts from it).
+    func outboxPath(_ profile: AgencyProfile) -> String {
+        folder.appendingPathComponent("\(profile.defaultAgencyId).outbox.sqlite").path
+    }
 
     /// A service of `profile` on this broker, with fast test timings; its partitions are probed.
     /// Signs with the harness's key of the profile's kind; checkpoints every `checkpointEvery`
     /// events or `checkpointInterval`.
     func service(_ profile: AgencyProfile, clock: ServiceClock = .system, checkpointEvery: Int = 1000,
                  checkpointInterval: Duration = .seconds(1), deliveryTimeout: Duration = .seconds(10),
+                 shutdownTimeout: Duration = .seconds(5), maxPending: Int = 100_000,
+                 retention: OutboxRetention = .default, alertSource: (any ContractAlertSource)? = nil,
                  kafkaProperties: [String: String] = [:]) throws -> AgencyService {
         let key = try #require(keys[profile.kind])
         let configuration = ServiceConfiguration(
             profile: profile, bootstrapServers: cluster.bootstrapServers, port: 0, logLevel: .error,
             kafkaProperties: kafkaProperties, consumerProperties: EmbeddedKafkaCluster.consumerGroupProperties,
-            deliveryTimeout: deliveryTimeout, shutdownTimeout: .seconds(3), lagInterval: .milliseconds(200),
+            deliveryTimeout: deliveryTimeout, shutdownTimeout: shutdownTimeout, lagInterval: .milliseconds(200),
             retryDelay: .milliseconds(200), queryTimeout: .seconds(3),
             signingKey: .key(key, validFrom: Self.keysValidFrom),
-            checkpointEvery: checkpointEvery, checkpointInterval: checkpointInterval)
-        return try AgencyService(configuration: configuration, clock: clock)
+            checkpointEvery: checkpointEvery, checkpointInterval: checkpointInterval,
+            outboxPath: outboxPath(profile), outboxMaxPending: maxPending, outboxRetention: retention)
+        return try AgencyService(configuration: configuration, clock: clock, alertSource: alertSource)
     }
 
     /// A registry of the harness's public keys.
@@ -88,6 +106,14 @@ final class ServiceHarness: Sendable {
             _ = try result.get()
         }
         _ = await producer.shutdown()
+    }
+
+    /// Waits until `service` has every outbox entry on Kafka.
+    func drained(_ client: any TestClientProtocol) async throws {
+        try await waitUntil("outbox drained") {
+            let health = try HTTP.json(try await client.execute(uri: "/health", method: .get))
+            return (health["outbox"] as? [String: Any])?["pending"] as? Int == 0
+        }
     }
 
     /// Every event on `topic`, read from the beginning to the current end.

@@ -12,6 +12,22 @@ struct UnitTests {
         #expect(JSONPointer.pointer(["a/b", "c~d"]) == "/a~1b/c~0d")
     }
 
+    @Test("the 202 body written by hand is the document JSONEncoder writes, escapes included")
+    func acceptedBody() throws {
+        let plain = Acknowledgement(id: "0b6b7f0e-3f4e-4f51-8f7a-2d7a0c1b9e10", type: "org.accord.probation.case-opened.v1",
+                                    subject: "X100001", source: "urn:accord:probation:nps-london", time: "2025-03-03T09:00:00Z",
+                                    sequence: 12, topic: "probation.case-events.v1", partition: 3, position: 7, offset: nil)
+        var odd = plain
+        odd.subject = "quote \" back \\ slash / tab \t line \n bell \u{07} é"
+        odd.offset = 42
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        struct Body: Encodable { var accepted: [Acknowledgement] }
+        let written = AcceptedBody.encode([plain, odd])
+        #expect(try JSONDecoder().decode([String: [Acknowledgement]].self, from: Data(written))["accepted"] == [plain, odd])
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: try encoder.encode(Body(accepted: [plain, odd])), as: UTF8.self))
+    }
+
     @Test("enforcement actions linked to other incidents do not settle this one")
     func enforcementLinks() throws {
         let source = EventSamples.probationSource

@@ -13,18 +13,24 @@ extension AgencyServiceCommand {
             commandName: profile.serviceName, abstract: abstract,
             discussion: """
             HTTP API: POST /v1/events (the agency's own event types: application/json or \
-            application/cloudevents+json, one object or an array; or CloudEvents binary mode with ce-type), \
-            GET /v1/events/{id}, GET /v1/keys (the public key as a key registry), GET /health, GET /metrics, \
-            and the agency's reaction view.
-            Every event is hash-chained per topic partition and covered by checkpoints signed with the \
-            agency's Ed25519 key (schemas/integrity.md).
-            Environment: ACCORD_BOOTSTRAP_SERVERS, ACCORD_AGENCY_ID, ACCORD_HTTP_PORT, ACCORD_LOG_LEVEL, ACCORD_SIGNING_KEY.
+            application/cloudevents+json, one object or an array; or CloudEvents binary mode with ce-type; \
+            optional Idempotency-Key header), GET /v1/events/{id}, \
+            GET /v1/chains/{topic}/{partition}/events?from=&limit= (the sealed records of a chain, with the \
+            newest signed checkpoint), GET /v1/keys (the public key as a key registry), GET /health, GET /ready, \
+            GET /metrics, and the agency's reaction view.
+            An accepted event is written to the outbox (a local SQLite file) with its sequence number and \
+            chain position before the service answers 202; a relay then publishes it to Kafka. While Kafka \
+            is unreachable the service keeps accepting up to --outbox-max-pending unsent entries, then \
+            answers 503 with Retry-After. Every event is hash-chained per topic partition and covered by \
+            checkpoints signed with the agency's Ed25519 key (schemas/integrity.md).
+            Environment: ACCORD_BOOTSTRAP_SERVERS, ACCORD_AGENCY_ID, ACCORD_HTTP_PORT, ACCORD_LOG_LEVEL, \
+            ACCORD_SIGNING_KEY, ACCORD_DATA_DIR.
             """)
     }
 
-    func runService() async throws {
+    func runService(alertSource: (any ContractAlertSource)? = nil) async throws {
         let configuration = try options.configuration(for: Self.profile, environment: ProcessInfo.processInfo.environment)
-        try await AgencyServiceRunner.run(configuration)
+        try await AgencyServiceRunner.run(configuration, alertSource: alertSource)
     }
 }
 
@@ -81,9 +87,17 @@ public struct CommissionerServiceCommand: AgencyServiceCommand {
     /// Creates the command.
     public init() {}
 
-    /// Runs the service until SIGINT or SIGTERM.
+    /// Runs the service until SIGINT or SIGTERM, without contract alerts (`GET /v1/alerts` answers 503).
     public func run() async throws { try await runService() }
 
-    /// Parses the process arguments and runs the command (the executable's whole `main`).
-    public static func start() async { await main() }
+    /// Parses the process arguments and runs the service with contract alerts from `alertSource`
+    /// (the executable's whole `main`).
+    public static func start(alertSource: @escaping @Sendable () -> any ContractAlertSource) async {
+        do {
+            let command = try parse()
+            try await command.runService(alertSource: alertSource())
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

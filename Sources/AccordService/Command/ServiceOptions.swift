@@ -1,5 +1,6 @@
 import AccordKafka
 import ArgumentParser
+import Foundation
 import Logging
 
 /// Command-line options shared by the three agency services; each falls back to an environment
@@ -42,8 +43,24 @@ public struct ServiceOptions: ParsableArguments {
     public var consumerProperties: [String] = []
 
     /// Delivery timeout in seconds.
-    @Option(help: "Seconds to wait for Kafka to acknowledge an event before answering 503.")
+    @Option(help: "Seconds the producer tries to deliver an outbox entry before the relay sends it again.")
     public var deliveryTimeout: Int = 30
+
+    /// The service's data folder.
+    @Option(help: ArgumentHelp("Folder of the signing key and the outbox when --signing-key or --outbox are not given (env ACCORD_DATA_DIR; default: the working directory).", valueName: "folder"))
+    public var dataDir: String?
+
+    /// The outbox file.
+    @Option(help: ArgumentHelp("The outbox: a SQLite file of every accepted event until and after Kafka has it (default <agency-id>.outbox.sqlite beside the signing key file).", valueName: "file"))
+    public var outbox: String?
+
+    /// The bound of unsent entries.
+    @Option(help: "Unsent outbox entries (events and checkpoints) above which the intake answers 503 with Retry-After.")
+    public var outboxMaxPending: Int = 100_000
+
+    /// Retention of published records.
+    @Option(help: ArgumentHelp("How long published records stay in the outbox for GET /v1/chains/…: a duration (30d, 12h, 45m) or a number of records.", valueName: "duration|count"))
+    public var outboxRetention: String = "30d"
 
     /// The agency's Ed25519 signing key file.
     @Option(help: ArgumentHelp("The agency's Ed25519 signing key file; generated (mode 0600) when it does not exist (env ACCORD_SIGNING_KEY; default <agency-id>.signing-key.json in the working directory).", valueName: "file"))
@@ -58,7 +75,7 @@ public struct ServiceOptions: ParsableArguments {
     public var checkpointInterval: Double = 1
 
     /// Shutdown timeout in seconds.
-    @Option(help: "Seconds to wait at shutdown for unacknowledged events.")
+    @Option(help: "Seconds to wait at shutdown (SIGTERM) for the outbox to drain to Kafka; what is left is sent at the next start.")
     public var shutdownTimeout: Int = 10
 
     /// Creates options with their defaults.
@@ -96,8 +113,23 @@ public struct ServiceOptions: ParsableArguments {
         guard checkpointInterval.isFinite, checkpointInterval >= 0.01, checkpointInterval <= 3600 else {
             throw ValidationError("--checkpoint-interval must be between 0.01 and 3600 seconds, got \(checkpointInterval).")
         }
+        guard outboxMaxPending >= 1 else {
+            throw ValidationError("--outbox-max-pending must be at least 1, got \(outboxMaxPending).")
+        }
+        guard let retention = OutboxRetention(text: outboxRetention) else {
+            throw ValidationError("--outbox-retention \"\(outboxRetention)\" is neither a duration such as 30d, 12h, 45m, 90s nor a number of records.")
+        }
         let agency = agencyId ?? env("ACCORD_AGENCY_ID")
-        let keyPath = signingKey ?? env("ACCORD_SIGNING_KEY")
+        let folder = dataDir ?? env("ACCORD_DATA_DIR")
+        let resolvedAgency = agency ?? profile.defaultAgencyId
+        var keyPath = signingKey ?? env("ACCORD_SIGNING_KEY")
+        if keyPath == nil, let folder {
+            keyPath = URL(fileURLWithPath: folder).appendingPathComponent(SigningKeyFile.defaultPath(agencyId: resolvedAgency)).path
+        }
+        var outboxPath = outbox
+        if outboxPath == nil, let folder {
+            outboxPath = URL(fileURLWithPath: folder).appendingPathComponent("\(resolvedAgency).outbox.sqlite").path
+        }
         return ServiceConfiguration(
             profile: profile, bootstrapServers: bootstrap, agencyId: agency,
             host: host, port: port, logLevel: level, partitions: partitions, consumerGroup: consumerGroup,
@@ -105,7 +137,8 @@ public struct ServiceOptions: ParsableArguments {
             consumerProperties: try Self.properties(consumerProperties, option: "--consumer-property"),
             deliveryTimeout: .seconds(deliveryTimeout), shutdownTimeout: .seconds(shutdownTimeout),
             signingKey: keyPath.map(SigningKeySource.file), checkpointEvery: checkpointEvery,
-            checkpointInterval: .milliseconds(Int64((checkpointInterval * 1000).rounded())))
+            checkpointInterval: .milliseconds(Int64((checkpointInterval * 1000).rounded())),
+            outboxPath: outboxPath, outboxMaxPending: outboxMaxPending, outboxRetention: retention)
     }
 
     private static func properties(_ pairs: [String], option: String) throws -> [String: String] {

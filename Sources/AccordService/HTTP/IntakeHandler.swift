@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordHTTP
 import Hummingbird
 import Logging
 
@@ -10,18 +11,16 @@ private enum IntakeMode {
     case binary
 }
 
-/// `POST /v1/events`: reads, validates and publishes submissions, answering only after Kafka
-/// acknowledged every event.
+/// `POST /v1/events`: reads and validates submissions and accepts them into the outbox,
+/// answering `202` once they are durable there (Kafka gets them from the relay).
 struct IntakeHandler: Sendable {
+    /// The longest `Idempotency-Key` accepted.
+    static let maxIdempotencyKeyLength = 255
+
     let validator: IntakeValidator
     let intake: EventIntake
     let metrics: ServiceMetrics
     let maxBodyBytes: Int
-
-    /// Accepted responses: 202 with one acknowledgement per submitted event, in request order.
-    struct Accepted: Encodable {
-        var accepted: [Acknowledgement]
-    }
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         let contentType = request.headers[.contentType]
@@ -54,7 +53,18 @@ struct IntakeHandler: Sendable {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return reject(.tooLarge("the body is larger than the limit of \(maxBodyBytes) bytes", []))
         }
-        let submissions: [Submission]
+        let idempotencyKey = Self.header(request, "idempotency-key")
+        if let key = idempotencyKey, key.isEmpty || key.utf8.count > Self.maxIdempotencyKeyLength
+            || !key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) {
+            metrics.rejected("invalid-idempotency-key")
+            return Responses.problem(ProblemDetails(
+                slug: "invalid-idempotency-key", title: "Invalid Idempotency-Key", status: 400,
+                detail: "Idempotency-Key must be 1 to \(Self.maxIdempotencyKeyLength) visible ASCII characters without spaces",
+                errors: [FieldError(index: 0, pointer: "", field: "Idempotency-Key",
+                                    message: "1 to \(Self.maxIdempotencyKeyLength) visible ASCII characters without spaces",
+                                    reason: "invalid-value")]))
+        }
+        let submissions: [IntakeSubmission]
         do throws(IntakeFailure) {
             let raw: [RawSubmission]
             switch mode {
@@ -67,35 +77,41 @@ struct IntakeHandler: Sendable {
         } catch {
             return reject(error)
         }
-        return respond(to: await intake.publish(submissions), count: submissions.count)
+        return respond(to: await intake.accept(submissions, idempotencyKey: idempotencyKey), count: submissions.count)
     }
 
-    private func respond(to outcome: PublishOutcome, count: Int) -> Response {
+    private func respond(to outcome: IntakeOutcome, count: Int) -> Response {
         switch outcome {
         case .accepted(let acknowledgements):
+            // 202 `{"accepted":[…]}`: one acknowledgement per submitted event, in request order;
+            // `offset` appears once the relay has the event on Kafka (`GET /v1/events/{id}`).
             metrics.accepted(acknowledgements.count)
-            return Responses.json(Accepted(accepted: acknowledgements), status: .accepted)
+            return Responses.json(bytes: AcceptedBody.encode(acknowledgements), status: .accepted)
         case .conflict(let errors):
             metrics.rejected("id-conflict", count: errors.count)
-            return Responses.problem(Problem(slug: "id-conflict", title: "Event id already used", status: 409,
-                                             detail: errors.first.map { "\($0.field): \($0.message)" } ?? "id conflict",
-                                             errors: errors))
+            return Responses.problem(ProblemDetails(slug: "id-conflict", title: "Event id already used", status: 409,
+                                                    detail: errors.first.map { "\($0.field): \($0.message)" } ?? "id conflict",
+                                                    errors: errors))
+        case .keyConflict(let detail):
+            metrics.rejected("idempotency-key-conflict")
+            return Responses.problem(ProblemDetails(
+                slug: "idempotency-key-conflict", title: "Idempotency-Key already used", status: 422, detail: detail,
+                errors: [FieldError(index: 0, pointer: "", field: "Idempotency-Key", message: detail, reason: "idempotency-key-conflict")]))
         case .unavailable(let reason):
             metrics.rejected("not-ready", count: count)
-            return Responses.problem(Problem(slug: "starting", title: "Service not ready", status: 503, detail: reason))
-        case .halted(let reason):
-            metrics.rejected("chain-halted", count: count)
-            return Responses.problem(Problem(slug: "chain-halted", title: "Event chain halted", status: 503,
-                                             detail: "\(reason) Nothing was published."))
-        case .failed(let acknowledged, let unacknowledged):
-            metrics.rejected("kafka-unavailable", count: unacknowledged.count)
-            let ids = unacknowledged.map(\.id).joined(separator: ", ")
-            var problem = Problem(
-                slug: "publication-failed", title: "Kafka did not acknowledge every event", status: 503,
-                detail: "\(acknowledged.count) of \(count) events are published; \(unacknowledged.count) were not acknowledged and may or may not have been published (\(ids)). Retry the request with the same ids: published events are answered without being published again.")
-            problem.acknowledged = acknowledged
-            problem.unacknowledged = unacknowledged
-            return Responses.problem(problem)
+            return Responses.problem(ProblemDetails(slug: "starting", title: "Service not ready", status: 503,
+                                                    detail: reason, retryAfterSeconds: 1))
+        case .full(let pending, let limit):
+            metrics.rejected("outbox-full", count: count)
+            metrics.refused()
+            return Responses.problem(ProblemDetails(
+                slug: "outbox-full", title: "Outbox full", status: 503,
+                detail: "\(pending) accepted entries are waiting for Kafka, the bound is \(limit); nothing of this request was accepted. Retry after a pause with the same ids: nothing is published twice.",
+                retryAfterSeconds: 5))
+        case .failed(let detail):
+            metrics.rejected("outbox-unavailable", count: count)
+            return Responses.problem(ProblemDetails(slug: "outbox-unavailable", title: "Outbox unavailable", status: 503,
+                                                    detail: detail, retryAfterSeconds: 5))
         }
     }
 
@@ -103,18 +119,18 @@ struct IntakeHandler: Sendable {
         switch failure {
         case .malformed(let error):
             metrics.rejected("malformed-json")
-            var problem = Problem(slug: "malformed-json", title: "Malformed JSON", status: 400,
+            var problem = ProblemDetails(slug: "malformed-json", title: "Malformed JSON", status: 400,
                                   detail: "the body is not well-formed JSON: \(error)")
             problem.line = error.line
             problem.column = error.column
             return Responses.problem(problem)
         case .unsupportedMediaType(let detail):
             metrics.rejected("unsupported-media-type")
-            return Responses.problem(Problem(slug: "unsupported-media-type", title: "Unsupported media type",
+            return Responses.problem(ProblemDetails(slug: "unsupported-media-type", title: "Unsupported media type",
                                              status: 415, detail: detail))
         case .tooLarge(let detail, let errors):
             metrics.rejected("too-large")
-            return Responses.problem(Problem(slug: "payload-too-large", title: "Content too large", status: 413,
+            return Responses.problem(ProblemDetails(slug: "payload-too-large", title: "Content too large", status: 413,
                                              detail: detail, errors: errors.isEmpty ? nil : errors))
         case .invalid(let errors):
             for (reason, items) in Dictionary(grouping: errors, by: \.reason) {
@@ -125,7 +141,7 @@ struct IntakeHandler: Sendable {
             let detail = errors.count == 1
                 ? "\(first); nothing was published"
                 : "\(errors.count) problems in \(items) event(s), first \(first); nothing was published"
-            return Responses.problem(Problem(slug: "invalid-events", title: "Invalid events", status: 422,
+            return Responses.problem(ProblemDetails(slug: "invalid-events", title: "Invalid events", status: 422,
                                              detail: detail, errors: errors))
         }
     }

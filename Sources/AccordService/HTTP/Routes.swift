@@ -1,10 +1,27 @@
 import AccordEvents
+import AccordHTTP
 import AccordIntegrity
 import Foundation
 import Hummingbird
 import Logging
 
 extension AgencyService {
+    /// The outbox as `/health` and `/ready` report it.
+    struct OutboxHealth: Encodable {
+        /// Entries (events and checkpoints) Kafka has not acknowledged.
+        var pending: Int
+        /// The bound above which intake answers 503.
+        var maxPending: Int
+        /// Age in seconds of the oldest entry the relay is working on, if any.
+        var oldestPendingAgeSeconds: Double?
+        /// What the relay is doing.
+        var relay: RelayState
+        /// The relay's latest failure, until its next success.
+        var relayError: String?
+        /// The outbox file.
+        var path: String
+    }
+
     /// `GET /health` body once ready.
     struct Health: Encodable {
         var status: String
@@ -17,13 +34,23 @@ extension AgencyService {
         var keyId: String
         /// Chains this service publishes to.
         var chains: Int
+        /// The outbox and its relay.
+        var outbox: OutboxHealth
+    }
+
+    /// `GET /ready` body.
+    struct Ready: Encodable {
+        /// Whether the intake accepts events now.
+        var ready: Bool
+        /// Why not, when not.
+        var reason: String?
+        var outbox: OutboxHealth
     }
 
     /// `GET /v1/keys` body: a key registry (`schemas/integrity.md` §5) holding this service's key.
     struct Keys: Encodable {
         var keys: [RegisteredKey]
     }
-
     /// `GET /v1/worklist` body.
     struct Worklist<Item: Encodable>: Encodable {
         var agency: String
@@ -42,46 +69,68 @@ extension AgencyService {
         var alerts: [ContractAlert]
     }
 
-    /// The router: intake, reactions, health and metrics; every error is problem+json.
+    var outboxHealth: OutboxHealth {
+        let status = relay.status
+        let age = status.oldestPendingAcceptedAtMilliseconds.map { accepted in
+            max(0, Double(Outbox.milliseconds(clock.now()) - accepted) / 1000)
+        }
+        return OutboxHealth(pending: outbox.pendingCount, maxPending: outbox.pendingLimit, oldestPendingAgeSeconds: age,
+                            relay: status.state, relayError: status.lastError, path: outbox.path)
+    }
+
+    /// The router: intake, chain ranges, reactions, health and metrics; every error is problem+json.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ProblemMiddleware<BasicRequestContext>(metrics: metrics))
+        router.add(middleware: ProblemMiddleware<BasicRequestContext>(onResponse: { [metrics] in metrics.httpResponse(status: $0) }))
         let handler = IntakeHandler(validator: IntakeValidator(source: source, codec: codec), intake: intake,
                                     metrics: metrics, maxBodyBytes: configuration.maxBodyBytes)
         router.post("/v1/events") { request, context in
             try await handler.handle(request, context: context)
         }
-        router.get("/v1/events/:id") { [ledger] _, context -> Response in
+        router.get("/v1/events/:id") { [outbox] _, context -> Response in
             let text = context.parameters.get("id") ?? ""
-            guard let id = UUID(uuidString: text), let entry = ledger.entry(id) else {
-                return Responses.problem(Problem(slug: "not-found", title: "Not Found", status: 404,
-                                                 detail: "this service has not published an event with id \"\(text.prefix(60))\""))
+            guard let id = UUID(uuidString: text), let ack = try await outbox.acknowledgement(of: id) else {
+                throw ProblemDetails(slug: "not-found", title: "Not Found", status: 404,
+                                     detail: "this service has not accepted an event with id \"\(text.prefix(60))\"")
             }
-            return Responses.json(entry.acknowledgement)
+            return Responses.json(ack)
+        }
+        let chains = ChainRangeHandler(outbox: outbox, source: source, topics: configuration.profile.ownTopics.map(\.name))
+        router.get("/v1/chains/:topic/:partition/events") { request, context -> Response in
+            try await chains.handle(request, context: context)
         }
         router.get("/health") { [self] _, _ -> Response in
             guard isReady else {
-                return Responses.problem(Problem(slug: "starting", title: "Service not ready", status: 503,
-                                                 detail: "replaying \(configuration.profile.ownTopics.map(\.name).joined(separator: ", ")) to continue the sequence of \(source.urn)"))
-            }
-            let faults = publisher.faults
-            guard faults.isEmpty else {
-                let detail = faults.sorted { $0.key.description < $1.key.description }
-                    .map { "\($0.key): \($0.value)" }.joined(separator: "; ")
-                return Responses.problem(Problem(slug: "chain-halted", title: "Event chain halted", status: 503,
-                                                 detail: "\(faults.count) chain(s) halted after a delivery failure; restart the service to re-read their heads from Kafka: \(detail)"))
+                throw ProblemDetails(slug: "starting", title: "Service not ready", status: 503,
+                                     detail: "learning the partition counts of \(configuration.profile.ownTopics.map(\.name).joined(separator: ", ")) (stored in the outbox after the first start)",
+                                     retryAfterSeconds: 1)
             }
             return Responses.json(Health(status: "ok", agency: source.agencyId, source: source.urn,
-                                         kind: source.kind.rawValue, lastSequence: ledger.lastSequence,
+                                         kind: source.kind.rawValue, lastSequence: outbox.lastSequence,
                                          reactionLag: lag.records, keyId: registryEntry.keyId,
-                                         chains: publisher.chains.count))
+                                         chains: outbox.chains.count, outbox: outboxHealth))
+        }
+        router.get("/ready") { [self] _, _ -> Response in
+            let health = outboxHealth
+            let reason: String? = if !isReady {
+                "starting"
+            } else if readiness.isClosed {
+                "shutting down"
+            } else if health.pending >= health.maxPending {
+                "the outbox holds \(health.pending) unsent entries, its bound"
+            } else {
+                nil
+            }
+            return Responses.json(Ready(ready: reason == nil, reason: reason, outbox: health),
+                                  status: reason == nil ? .ok : .serviceUnavailable)
         }
         router.get("/v1/keys") { [registryEntry] _, _ -> Response in
             Responses.json(Keys(keys: [registryEntry]))
         }
-        router.get("/metrics") { [metrics] _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        router.get("/metrics") { [metrics, outbox] _, _ -> Response in
+            metrics.pending(outbox.pendingCount)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         addReactionRoutes(to: router)
         return router
@@ -106,7 +155,7 @@ extension AgencyService {
                 let asOf: Timestamp
                 if let text = request.uri.queryParameters.get("asOf") {
                     guard let parsed = Timestamp(rfc3339: text) else {
-                        return Responses.problem(Problem(slug: "invalid-query", title: "Invalid query", status: 400,
+                        return Responses.problem(ProblemDetails(slug: "invalid-query", title: "Invalid query", status: 400,
                                                          detail: "asOf \"\(text.prefix(60))\" is not an RFC 3339 date-time such as 2025-03-01T09:30:00Z"))
                     }
                     asOf = parsed
@@ -118,7 +167,7 @@ extension AgencyService {
                     return Responses.json(Alerts(agency: source.agencyId, source: source.urn, asOf: asOf.rfc3339,
                                                  count: alerts.count, alerts: alerts))
                 } catch {
-                    return Responses.problem(Problem(slug: "alerts-unavailable", title: "Contract alerts unavailable",
+                    return Responses.problem(ProblemDetails(slug: "alerts-unavailable", title: "Contract alerts unavailable",
                                                      status: 503, detail: "\(error)"))
                 }
             }

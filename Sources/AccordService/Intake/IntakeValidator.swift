@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordHTTP
 import Foundation
 
 /// Validates raw submissions for one agency: the type must be known and owned by the agency's
@@ -9,10 +10,19 @@ struct IntakeValidator: Sendable {
     let source: EventSource
     /// The codec that decodes and validates `data`.
     let codec: EventCodec
+    /// The event kinds this agency's kind owns.
+    let ownKinds: [EventKind]
+
+    /// Creates the validator of `source`'s submissions.
+    init(source: EventSource, codec: EventCodec) {
+        self.source = source
+        self.codec = codec
+        self.ownKinds = AccordTopic.all.filter { $0.owner == source.kind }.flatMap(\.eventKinds)
+    }
 
     /// Validates every item; returns them all, or throws every item's errors (nothing is partial).
-    func validate(_ items: [RawSubmission]) throws(IntakeFailure) -> [Submission] {
-        var submissions: [Submission] = []
+    func validate(_ items: [RawSubmission]) throws(IntakeFailure) -> [IntakeSubmission] {
+        var submissions: [IntakeSubmission] = []
         var errors: [IntakeItemError] = []
         var tooLarge = false
         var ids: [UUID: Int] = [:]
@@ -44,7 +54,7 @@ struct IntakeValidator: Sendable {
     }
 
     /// Validates one item, collecting every problem found.
-    func validateItem(_ raw: RawSubmission) -> (Submission?, [IntakeItemError]) {
+    func validateItem(_ raw: RawSubmission) -> (IntakeSubmission?, [IntakeItemError]) {
         var item = raw
         let kind = resolveKind(&item)
         var id: UUID?
@@ -94,7 +104,7 @@ struct IntakeValidator: Sendable {
             checkEnvelope(&item, payload: payload, id: id, time: time)
         }
         guard item.errors.isEmpty, let payload else { return (nil, item.errors) }
-        return (Submission(index: item.index, payload: payload, id: id, time: time,
+        return (IntakeSubmission(index: item.index, payload: payload, id: id, time: time,
                            causationId: item.causationId?.value, correlationId: item.correlationId?.value), [])
     }
 
@@ -107,7 +117,6 @@ struct IntakeValidator: Sendable {
                                                message: "missing required attribute: the event type", reason: EventError.Reason.missingAttribute.rawValue))
             return nil
         }
-        let ownKinds = AccordTopic.all.filter { $0.owner == source.kind }.flatMap(\.eventKinds)
         let kind: EventKind
         switch EventKind.lookup(type: located.value) {
         case .known(let known):

@@ -2,7 +2,17 @@
 enum JSONPointer {
     /// Escapes one reference token (`~` → `~0`, `/` → `~1`).
     static func escape(_ token: String) -> String {
-        token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var escaped = ""
+        escaped.reserveCapacity(token.utf8.count + 4)
+        for character in token {
+            switch character {
+            case "~": escaped += "~0"
+            case "/": escaped += "~1"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     /// The tokens of a dotted/bracketed path; `(root)` and the empty path have none.
@@ -34,12 +44,16 @@ enum JSONPointer {
 
     /// A pointer made of `prefix` tokens followed by the tokens of `field`.
     static func pointer(prefix: [String], field: String) -> String {
-        let all = prefix + tokens(ofField: field)
-        return all.map { "/" + escape($0) }.joined()
+        pointer(prefix + tokens(ofField: field))
     }
 
     /// A pointer made of the given tokens.
     static func pointer(_ tokens: [String]) -> String {
-        tokens.map { "/" + escape($0) }.joined()
+        var pointer = ""
+        for token in tokens {
+            pointer.append("/")
+            pointer.append(escape(token))
+        }
+        return pointer
     }
 }

@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordIntegrity
+import AccordRuntime
 import Foundation
 
 /// The agency's signing key as a file (`schemas/integrity.md` §5): loaded when it exists,
@@ -40,6 +41,8 @@ public enum SigningKeyFile {
                 throw ServiceSetupError("cannot generate a signing key for \(signer): not an urn:accord: URN")
             }
             do {
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try manager.createDirectory(at: folder, withIntermediateDirectories: true)
                 try fresh.write(toFile: path)
             } catch {
                 throw ServiceSetupError("cannot write the new signing key file \(path): \(error)")

@@ -33,6 +33,10 @@ public struct AgencyProfile: Sendable, Hashable {
     /// The topics this agency kind publishes to (the commissioner owns two).
     public var ownTopics: [AccordTopic] { AccordTopic.all.filter { $0.owner == kind } }
 
-    /// The other agencies' topics, which the service's reactions consume.
+    /// The topics the service's reactions consume: every agency topic, its own included (its own
+    /// events older than this process come back from there; the topic is not read to restart).
+    public var reactionTopics: [AccordTopic] { AccordTopic.all.filter { $0.owner != nil } }
+
+    /// The other agencies' topics.
     public var otherTopics: [AccordTopic] { AccordTopic.all.filter { $0.owner != nil && $0.owner != kind } }
 }

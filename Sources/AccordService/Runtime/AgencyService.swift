@@ -1,9 +1,9 @@
 import AccordBus
-import Foundation
 import AccordEvents
 import AccordIntegrity
 import AccordKafka
-import Hummingbird
+import AccordRuntime
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -36,18 +36,20 @@ enum AgencyReactions: Sendable {
     }
 }
 
-/// One agency service: HTTP intake publishing the agency's own events, reactions derived from
-/// other agencies' events, health and metrics.
+/// One agency service: HTTP intake into a durable outbox, a relay publishing the outbox to the
+/// agency's own topic(s), reactions derived from consumed events, health and metrics.
 ///
-/// Every event it publishes is hash-chained per `(source, topic, partition)` and covered by
-/// checkpoints signed with the agency's Ed25519 key (`schemas/integrity.md`; see ``ChainPublisher``).
+/// Every event is hash-chained per `(source, topic, partition)` when it is accepted, and covered
+/// by checkpoints signed with the agency's Ed25519 key (`schemas/integrity.md`); chain state and
+/// sequence numbers live in the outbox, so a restart continues from it without reading the topic.
 ///
-/// As a `Service` it replays its own topic(s) at startup (continuing its sequence numbers and
-/// chains, learning the ids it published), becomes ready, then consumes the other agencies' topics
-/// and issues periodic checkpoints until graceful shutdown; then it checkpoints every chain with
-/// uncovered events, closes its consumers and flushes the producer. Put it in the
-/// Hummingbird application's services (``makeApplication()`` does) so the HTTP server stops
-/// (finishing in-flight requests) before the producer is flushed.
+/// As a `Service` it learns the partition counts of its own topics (stored in the outbox after
+/// the first start, so later starts need no broker), becomes ready, then runs the relay,
+/// periodic checkpoints, retention and the reaction consumer until graceful shutdown. On
+/// shutdown it stops intake, checkpoints every chain with uncovered events, lets the relay drain
+/// the outbox for at most `shutdownTimeout` and flushes the producer; entries not drained stay in
+/// the outbox and are sent at the next start. Put it in the Hummingbird application's services
+/// (``makeApplication()`` does) so the HTTP server stops (finishing in-flight requests) first.
 public final class AgencyService: Service, Sendable {
     /// The configuration.
     public let configuration: ServiceConfiguration
@@ -60,20 +62,20 @@ public final class AgencyService: Service, Sendable {
     let logger: Logger
     let producer: KafkaProducer
     let codec: EventCodec
-    let ledger = PublicationLedger()
-    let readiness = Readiness()
+    let readiness = ServiceReadiness()
     let lag = LagReading()
     let reactions: AgencyReactions
+    let outbox: Outbox
+    let relay: OutboxRelay
     let intake: EventIntake
-    let publisher: ChainPublisher
     /// This service's public key as a key registry entry (`GET /v1/keys`).
     public let registryEntry: RegisteredKey
 
-    /// Creates the service and its Kafka producer.
+    /// Creates the service, opens its outbox and creates its Kafka producer.
     ///
     /// - Parameters:
-    ///   - alertSource: the commissioner's contract alerts (ignored for other kinds); defaults to
-    ///     ``ProjectionContractAlertSource`` (the `AccordProjection` adapter).
+    ///   - alertSource: the commissioner's contract alerts (ignored for other kinds); without one,
+    ///     `GET /v1/alerts` answers 503.
     ///   - metrics: metrics to record into; a fresh registry by default.
     public init(configuration: ServiceConfiguration, clock: ServiceClock = .system,
                 alertSource: (any ContractAlertSource)? = nil, metrics: ServiceMetrics? = nil,
@@ -109,9 +111,15 @@ public final class AgencyService: Service, Sendable {
         }
         logger[metadataKey: "keyId"] = "\(key.keyId)"
         self.logger = logger
+        do {
+            outbox = try Outbox(path: configuration.resolvedOutboxPath, source: source, key: key, codec: codec,
+                                checkpointEvery: configuration.checkpointEvery,
+                                maxPending: configuration.outboxMaxPending)
+        } catch {
+            throw ServiceSetupError("\(error)")
+        }
         var producerProperties = configuration.kafkaProperties
-        producerProperties["message.timeout.ms"] = String(max(1, configuration.deliveryTimeout.components.seconds * 1000
-            + configuration.deliveryTimeout.components.attoseconds / 1_000_000_000_000_000))
+        producerProperties["message.timeout.ms"] = String(max(1, configuration.deliveryTimeout.milliseconds))
         self.producer = try KafkaProducer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers,
                                  clientID: "accord-\(configuration.profile.kind.rawValue)-\(configuration.agencyId)",
@@ -120,103 +128,190 @@ public final class AgencyService: Service, Sendable {
         switch configuration.profile.kind {
         case .probation: reactions = .probation(EnforcementWorklist(source: source))
         case .interventions: reactions = .interventions(ReferralWorklist(source: source))
-        case .commissioner: reactions = .commissioner(alertSource ?? ProjectionContractAlertSource())
+        case .commissioner: reactions = .commissioner(alertSource ?? UnconnectedContractAlertSource())
         }
+        let relay = OutboxRelay(outbox: outbox, producer: producer, configuration: configuration,
+                                metrics: self.metrics, clock: clock, logger: logger)
+        self.relay = relay
         let model = reactions.model
-        let metrics = self.metrics
-        let clock = self.clock
-        let publisher = ChainPublisher(source: source, key: key, producer: producer, codec: codec,
-                                       metrics: self.metrics, logger: logger)
-        self.publisher = publisher
         self.intake = EventIntake(
-            source: source, publisher: publisher, ledger: ledger,
-            clock: clock, readiness: readiness, checkpointEvery: configuration.checkpointEvery, logger: logger,
-            onPublished: { events in
+            source: source, outbox: outbox, clock: clock, readiness: readiness, metrics: self.metrics, logger: logger,
+            onAccepted: { events in
+                relay.notify()
                 let now = clock.now()
-                for event in events {
-                    model.apply(event, recordedAt: now)
-                    metrics.published(topic: event.topic.name)
-                }
+                for event in events { model.apply(event, recordedAt: now) }
             })
     }
 
-    /// True once the startup replay of the own topic(s) finished and the intake accepts events.
+    /// True once the service accepts events.
     public var isReady: Bool { readiness.isReady }
 
     /// The highest sequence number this source has used.
-    public var lastSequence: Int64 { ledger.lastSequence }
+    public var lastSequence: Int64 { outbox.lastSequence }
 
-    /// Replays the own topic(s), then consumes other agencies' topics and issues checkpoints until
-    /// graceful shutdown or cancellation; then checkpoints every chain with uncovered events, closes
-    /// the consumers and flushes the producer. Throws ``ChainHistoryError`` when the own topic holds
-    /// a record of this source that does not extend its chain (the service refuses to start).
+    /// Outbox entries Kafka has not acknowledged yet.
+    public var pendingCount: Int { outbox.pendingCount }
+
+    /// The outbox file.
+    public var outboxPath: String { outbox.path }
+
+    /// Runs until graceful shutdown or cancellation (see the type's documentation).
     public func run() async throws {
-        logger.info("starting", metadata: ["bootstrap": "\(configuration.bootstrapServers)"])
-        var failure: (any Error)?
-        do {
-            try await cancelWhenGracefulShutdown { [self] in try await work() }
-        } catch {
-            failure = error
-        }
-        if isReady {
-            let issued = await publisher.gate.withGate {
-                await publisher.checkpoint(minimumUncovered: 1, issuedAt: clock.now())
-            }
-            logger.info("final checkpoints published", metadata: ["checkpoints": "\(issued)"])
-        }
-        let report = await producer.shutdown(timeout: configuration.shutdownTimeout)
-        if report.undelivered > 0 {
-            logger.error("events were not delivered before shutdown", metadata: ["undelivered": "\(report.undelivered)"])
-        }
-        if let failure {
-            logger.critical("\(failure)")
-            throw failure
-        }
-        logger.info("stopped")
-    }
-
-    private func work() async throws(ChainHistoryError) {
-        let replay = OwnTopicReplay(source: source, configuration: configuration, ledger: ledger,
-                                    reactions: reactions.model, codec: codec, key: publisher.key,
-                                    metrics: metrics, logger: logger)
-        while true {
-            do {
-                let summary = try await replay.run()
-                publisher.resume(partitions: summary.partitions, chains: summary.chains)
-                readiness.markReady()
-                logger.info("own topics replayed; accepting events", metadata: [
-                    "records": "\(summary.records)", "ownEvents": "\(summary.ownEvents)",
-                    "checkpoints": "\(summary.checkpoints)", "chains": "\(summary.chains.count)",
-                    "lastSequence": "\(ledger.lastSequence)", "partitions": "\(summary.partitions)"])
-                break
-            } catch let error as ChainHistoryError {
-                throw error
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("could not replay own topics; retrying", metadata: ["error": "\(error)"])
-                do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
-            }
+        logger.info("starting", metadata: ["bootstrap": "\(configuration.bootstrapServers)", "outbox": "\(outbox.path)"])
+        let pendingAtStart = outbox.pendingCount
+        if pendingAtStart > 0 {
+            logger.notice("the outbox holds entries not yet on Kafka from the last run; sending them", metadata: [
+                "unsent": "\(pendingAtStart)"])
         }
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { [relay] in await relay.run() }
+            await cancelWhenGracefulShutdown { [self] in await work() }
+            readiness.close()
+            await finish()
+            relay.stop()
+            // Fails the relay's sends still waiting for a delivery report, so it stops now.
+            let report = await producer.shutdown(timeout: .milliseconds(500))
+            if report.undelivered > 0 {
+                logger.debug("records purged at producer shutdown stay unsent in the outbox",
+                             metadata: ["records": "\(report.undelivered)"])
+            }
+        }
+        logger.info("stopped", metadata: ["unsent": "\(outbox.pendingCount)"])
+    }
+
+    /// Startup, then the background work, until cancelled.
+    private func work() async {
+        guard await learnPartitions() else { return }
+        let appliedAbove = outbox.lastSequence
+        readiness.markReady()
+        logger.info("accepting events", metadata: [
+            "lastSequence": "\(outbox.lastSequence)", "chains": "\(outbox.chains.count)",
+            "unsent": "\(outbox.pendingCount)", "partitions": "\(outbox.partitions)"])
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in await issueCheckpoints() }
-            group.addTask { [self] in await consumeReactions() }
+            group.addTask { [self] in await consumeReactions(appliedAbove: appliedAbove) }
+            group.addTask { [self] in await applyRetention() }
+            group.addTask { [self] in await reportPending() }
             await group.waitForAll()
         }
+    }
+
+    /// Configured partition counts win; otherwise the ones stored in the outbox; otherwise they are
+    /// probed (retrying until the broker answers). False when cancelled first.
+    private func learnPartitions() async -> Bool {
+        let topics = configuration.profile.ownTopics.map(\.name)
+        let stored = outbox.partitions
+        var counts: [String: Int32] = [:]
+        for topic in topics {
+            if let configured = configuration.partitions {
+                counts[topic] = configured
+            } else if let known = stored[topic] {
+                counts[topic] = known
+            }
+        }
+        while counts.count < topics.count {
+            for topic in topics where counts[topic] == nil {
+                do {
+                    let count = try await TopicPartitions.count(of: topic, bootstrapServers: configuration.bootstrapServers,
+                                                                properties: configuration.kafkaProperties,
+                                                                timeout: configuration.queryTimeout, logger: logger)
+                    if count > 0 {
+                        counts[topic] = count
+                    } else {
+                        logger.warning("topic does not exist yet; events go to an explicit partition computed from the partition count, so the topic must exist (or pass --partitions)",
+                                       metadata: ["topic": "\(topic)"])
+                    }
+                } catch {
+                    logger.warning("cannot learn the partitions of an own topic; retrying", metadata: [
+                        "topic": "\(topic)", "error": "\(error)"])
+                }
+            }
+            if counts.count < topics.count {
+                do { try await Task.sleep(for: configuration.retryDelay) } catch { return false }
+            }
+        }
+        for (topic, count) in counts where stored[topic].map({ $0 != count }) ?? false {
+            logger.warning("the partition count of an own topic changed; new events are placed by the new count", metadata: [
+                "topic": "\(topic)", "before": "\(stored[topic] ?? 0)", "now": "\(count)"])
+        }
+        if counts != stored {
+            do {
+                try await outbox.setPartitions(counts)
+            } catch {
+                logger.error("cannot store the partition counts in the outbox", metadata: ["error": "\(error)"])
+            }
+        }
+        return true
     }
 
     /// Every `checkpointInterval`, checkpoints each chain with events not yet covered.
     private func issueCheckpoints() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.checkpointInterval) } catch { return }
-            _ = await publisher.gate.withGate {
-                await publisher.checkpoint(minimumUncovered: 1, issuedAt: clock.now())
+            do {
+                if try await outbox.checkpoint(minimumUncovered: 1, issuedAt: clock.now()) > 0 { relay.notify() }
+            } catch {
+                logger.error("cannot write a checkpoint to the outbox", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    private func consumeReactions() async {
+    /// Drops the bytes of published records past the retention, once a minute.
+    private func applyRetention() async {
+        while !Task.isCancelled {
+            do {
+                var pruned = 0
+                repeat {
+                    switch configuration.outboxRetention {
+                    case .duration(let duration):
+                        let cutoff = clock.now().adding(seconds: -duration.components.seconds)
+                        pruned = try await outbox.prune(acceptedBefore: cutoff, keepNewest: nil)
+                    case .count(let count):
+                        pruned = try await outbox.prune(acceptedBefore: nil, keepNewest: count)
+                    }
+                    if pruned > 0 { logger.debug("outbox retention applied", metadata: ["records": "\(pruned)"]) }
+                } while pruned > 0 && !Task.isCancelled
+            } catch {
+                logger.warning("cannot apply the outbox retention", metadata: ["error": "\(error)"])
+            }
+            do { try await Task.sleep(for: .seconds(60)) } catch { return }
+        }
+    }
+
+    /// Keeps the pending gauge current while nothing is accepted (the relay drains it).
+    private func reportPending() async {
+        while !Task.isCancelled {
+            metrics.pending(outbox.pendingCount)
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
+        }
+    }
+
+    /// After intake stopped: final checkpoints, then drain within the shutdown timeout.
+    private func finish() async {
+        guard readiness.isReady else { return }
+        do {
+            let issued = try await outbox.checkpoint(minimumUncovered: 1, issuedAt: clock.now())
+            logger.info("final checkpoints written to the outbox", metadata: ["checkpoints": "\(issued)"])
+        } catch {
+            logger.error("cannot write the final checkpoints to the outbox; they are issued at the next start",
+                         metadata: ["error": "\(error)"])
+        }
+        relay.notify()
+        let left = await relay.drain(timeout: configuration.shutdownTimeout)
+        metrics.pending(left)
+        if left > 0 {
+            logger.warning("the outbox was not drained before the shutdown timeout; the entries stay in the outbox and are sent at the next start",
+                           metadata: ["unsent": "\(left)", "timeout": "\(configuration.shutdownTimeout)",
+                                      "outbox": "\(outbox.path)"])
+        } else {
+            logger.info("outbox drained to Kafka")
+        }
+    }
+
+    private func consumeReactions(appliedAbove: Int64) async {
         let consumer = ReactionConsumer(configuration: configuration, reactions: reactions.model, codec: codec,
-                                        metrics: metrics, lag: lag, logger: logger)
+                                        metrics: metrics, lag: lag, logger: logger, source: source,
+                                        appliedAbove: appliedAbove)
         while !Task.isCancelled {
             do {
                 try await consumer.run()
@@ -226,5 +321,13 @@ public final class AgencyService: Service, Sendable {
                 do { try await Task.sleep(for: configuration.retryDelay) } catch { return }
             }
         }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to `Int`.
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -5,9 +5,12 @@ import AccordKafka
 import Logging
 import Synchronization
 
-/// Consumes the other agencies' topics from the beginning into the reaction state, in a consumer
-/// group of this service. Offsets are never committed: the state lives in memory and is rebuilt
-/// from the topics at every start. Chain checkpoint records are skipped. Refreshes the reaction lag gauge while it runs.
+/// Consumes every agency topic (the other agencies' and its own) from the beginning into the
+/// reaction state, in a consumer group of this service. Its own events accepted by this process
+/// were applied when accepted and are skipped by their sequence, without decoding. Offsets are
+/// never committed: the state lives in memory and is rebuilt from the topics at every start
+/// (applying is idempotent). Chain checkpoint records are skipped. Refreshes the reaction lag
+/// gauge while it runs.
 struct ReactionConsumer: Sendable {
     let configuration: ServiceConfiguration
     let reactions: any ReactionModel
@@ -15,10 +18,15 @@ struct ReactionConsumer: Sendable {
     let metrics: ServiceMetrics
     let lag: LagReading
     let logger: Logger
+    /// This service's source: its events with a sequence above ``appliedAbove`` were applied when
+    /// they were accepted by this process, and are skipped when they come back from the topic.
+    let source: EventSource
+    /// The last sequence number accepted before this process started accepting.
+    let appliedAbove: Int64
 
     /// Runs until cancelled (or until consuming fails, which is thrown).
     func run() async throws {
-        let topics = configuration.profile.otherTopics.map(\.name)
+        let topics = configuration.profile.reactionTopics.map(\.name)
         let consumer = try KafkaConsumer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers,
                                  groupID: configuration.resolvedConsumerGroup,
@@ -28,7 +36,7 @@ struct ReactionConsumer: Sendable {
             logger: logger)
         do {
             try consumer.subscribe(topics)
-            logger.info("consuming other agencies' topics", metadata: [
+            logger.info("consuming agency topics for reactions", metadata: [
                 "topics": "\(topics.joined(separator: ","))", "group": "\(configuration.resolvedConsumerGroup)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await consume(consumer) }
@@ -74,7 +82,11 @@ struct ReactionConsumer: Sendable {
     private func consume(_ consumer: KafkaConsumer) async throws {
         for try await record in consumer.records {
             // Chain checkpoints are control records of the integrity protocol, not events.
-            if ChainCheckpoint.isCheckpointRecord(record.binaryMessage) { continue }
+            if record.header(ChainCheckpoint.recordKindHeader)?.stringValue == ChainCheckpoint.recordKind { continue }
+            if record.header("ce_source")?.stringValue == source.urn,
+               let sequence = record.header("ce_sequence")?.stringValue.flatMap(Int64.init), sequence > appliedAbove {
+                continue
+            }
             let event: AccordEvent
             do {
                 event = try record.decodeEvent(codec: codec)

@@ -1,6 +1,39 @@
 import AccordEvents
 import AccordIntegrity
+import Foundation
 import Logging
+
+/// How long the outbox keeps published records (their bytes) for chain range reads.
+public enum OutboxRetention: Sendable, Hashable {
+    /// Records accepted longer ago than this are dropped once published.
+    case duration(Duration)
+    /// Only the newest this many records are kept once published.
+    case count(Int)
+
+    /// The default: 30 days.
+    public static let `default` = OutboxRetention.duration(.seconds(30 * 86_400))
+
+    /// Parses `30d`, `12h`, `45m`, `90s` (a duration) or a plain number of records.
+    public init?(text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let unit = trimmed.last else { return nil }
+        if let count = Int(trimmed) {
+            guard count >= 1 else { return nil }
+            self = .count(count)
+            return
+        }
+        let factor: Int64
+        switch unit {
+        case "d": factor = 86_400
+        case "h": factor = 3600
+        case "m": factor = 60
+        case "s": factor = 1
+        default: return nil
+        }
+        guard let amount = Int64(trimmed.dropLast()), amount >= 1, amount <= 36_500 * 86_400 / factor else { return nil }
+        self = .duration(.seconds(amount * factor))
+    }
+}
 
 /// Where an agency service gets its Ed25519 signing key (`schemas/integrity.md` §5).
 public enum SigningKeySource: Sendable {
@@ -37,9 +70,9 @@ public struct ServiceConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Largest `data` of one event (the codec's limit).
     public var maxPayloadBytes: Int
-    /// How long the producer tries to deliver an event before the intake answers 503.
+    /// How long the producer tries to deliver one outbox entry before the relay tries again.
     public var deliveryTimeout: Duration
-    /// How long shutdown waits for in-flight events.
+    /// How long graceful shutdown waits for the outbox to drain to Kafka.
     public var shutdownTimeout: Duration
     /// How often the reaction lag gauge is refreshed.
     public var lagInterval: Duration
@@ -54,6 +87,13 @@ public struct ServiceConfiguration: Sendable {
     public var checkpointEvery: Int
     /// Every chain with uncovered events gets a checkpoint at least this often.
     public var checkpointInterval: Duration
+    /// The outbox file; nil means `<agencyId>.outbox.sqlite` beside the signing key file (or in
+    /// the working directory when the key is held in memory).
+    public var outboxPath: String?
+    /// The most unsent outbox entries; beyond it the intake answers 503 with `Retry-After`.
+    public var outboxMaxPending: Int
+    /// How long published records stay in the outbox for chain range reads.
+    public var outboxRetention: OutboxRetention
 
     /// Creates a configuration with the profile's defaults.
     public init(profile: AgencyProfile, bootstrapServers: String, agencyId: String? = nil,
@@ -64,7 +104,9 @@ public struct ServiceConfiguration: Sendable {
                 deliveryTimeout: Duration = .seconds(30), shutdownTimeout: Duration = .seconds(10),
                 lagInterval: Duration = .seconds(5), retryDelay: Duration = .seconds(2),
                 queryTimeout: Duration = .seconds(5), signingKey: SigningKeySource? = nil,
-                checkpointEvery: Int = 1000, checkpointInterval: Duration = .seconds(1)) {
+                checkpointEvery: Int = 1000, checkpointInterval: Duration = .seconds(1),
+                outboxPath: String? = nil, outboxMaxPending: Int = 100_000,
+                outboxRetention: OutboxRetention = .default) {
         self.profile = profile
         self.agencyId = agencyId ?? profile.defaultAgencyId
         self.bootstrapServers = bootstrapServers
@@ -85,6 +127,17 @@ public struct ServiceConfiguration: Sendable {
         self.signingKey = signingKey
         self.checkpointEvery = max(1, checkpointEvery)
         self.checkpointInterval = checkpointInterval
+        self.outboxPath = outboxPath
+        self.outboxMaxPending = max(1, outboxMaxPending)
+        self.outboxRetention = outboxRetention
+    }
+
+    /// The outbox file: the configured one, or `<agencyId>.outbox.sqlite` beside the key file.
+    public var resolvedOutboxPath: String {
+        if let outboxPath { return outboxPath }
+        let name = "\(agencyId).outbox.sqlite"
+        guard case .file(let keyPath) = resolvedSigningKey else { return name }
+        return URL(fileURLWithPath: keyPath).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     /// The signing key source, with the default file `<agencyId>.signing-key.json` when none is set.

@@ -156,8 +156,22 @@ final class Stack: @unchecked Sendable {
     }
 }
 
+/// Waits until every service's outbox is drained: all it accepted is on Kafka (a `202` means
+/// "in the service's outbox"; its relay publishes right after).
+func waitUntilPublished(_ services: [RunningService]) async throws {
+    for service in services {
+        _ = try await eventually("\(service.agencyId)'s outbox drained to Kafka") { note -> Bool? in
+            let (_, health) = try await getJSON("\(service.base)/health")
+            let pending = (health["outbox"] as? [String: Any])?["pending"] as? Int
+            note = "pending \(pending.map(String.init) ?? "unknown")"
+            return pending == 0 ? true : nil
+        }
+    }
+}
+
 /// Publishes submissions through the agencies' HTTP intake: one task per agency, each posting
-/// its submissions in time order as JSON arrays of `batchSize`. Returns the number accepted.
+/// its submissions in time order as JSON arrays of `batchSize`, then waits until the services
+/// have them on Kafka. Returns the number accepted.
 func publishThroughIntake(_ submissions: [Submission], services: [RunningService], batchSize: Int = 250) async throws -> Int {
     var byAgency: [String: [Submission]] = [:]
     for submission in submissions { byAgency["\(submission.agency.rawValue)/\(submission.agencyId)", default: []].append(submission) }
@@ -187,6 +201,7 @@ func publishThroughIntake(_ submissions: [Submission], services: [RunningService
         }
         var total = 0
         for try await accepted in group { total += accepted }
+        try await waitUntilPublished(services)
         return total
     }
 }

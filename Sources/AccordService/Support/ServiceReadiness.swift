@@ -1,14 +1,21 @@
 import Synchronization
 
-/// Whether the startup replay of the agency's own topic has finished (the service may publish).
-final class Readiness: Sendable {
+/// Whether the service has finished starting (its outbox is open and its partitions are known) and may accept events.
+final class ServiceReadiness: Sendable {
     private let ready = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
 
-    /// True once the service may publish.
+    /// True once the service may accept events.
     var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    /// True once shutdown began: no new events are accepted.
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
 
     /// Marks the service ready.
     func markReady() { ready.store(true, ordering: .releasing) }
+
+    /// Stops intake (shutdown).
+    func close() { closed.store(true, ordering: .releasing) }
 }
 
 /// The latest reaction lag reading, shared between the consumer and `/health`.

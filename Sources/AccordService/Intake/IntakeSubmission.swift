@@ -1,11 +1,12 @@
 import AccordEvents
+import AccordHTTP
 import AccordJSON
 import Foundation
 
 /// One event a client asked this service to publish, validated and complete except for what
 /// the service assigns at publication: `source` (always), `sequence` (always), and `id` and
 /// `time` when the client left them out.
-public struct Submission: Sendable, Hashable {
+public struct IntakeSubmission: Sendable, Hashable {
     /// Position in the request (0 for a single event).
     public var index: Int
     /// The validated payload (its kind is the event type).
@@ -35,27 +36,7 @@ public struct Submission: Sendable, Hashable {
 }
 
 /// What is wrong with one item of a submission, located for the client.
-public struct IntakeItemError: Error, Sendable, Hashable, Codable {
-    /// Position of the item in the request (0 for a single event).
-    public var index: Int
-    /// RFC 6901 JSON Pointer into the request body, e.g. `/0/data/hours` (binary mode: into the data).
-    public var pointer: String
-    /// The field as the codec names it, e.g. `data.hours`, `type`, `ce-time`.
-    public var field: String
-    /// What is wrong.
-    public var message: String
-    /// Machine-readable class of the rejection (an `EventError.Reason` value or an intake reason).
-    public var reason: String
-
-    /// Creates an item error.
-    public init(index: Int, pointer: String, field: String, message: String, reason: String) {
-        self.index = index
-        self.pointer = pointer
-        self.field = field
-        self.message = message
-        self.reason = reason
-    }
-}
+public typealias IntakeItemError = FieldError
 
 /// Why a whole request was refused before anything was published.
 public enum IntakeFailure: Error, Sendable {

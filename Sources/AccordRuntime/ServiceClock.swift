@@ -1,8 +1,7 @@
 import AccordEvents
 import Foundation
 
-/// Where the service reads "now" from: the wall clock in production, a fixed or stepped clock in tests.
-/// Used only for defaults (`time` of a submission without one) and for deadlines in reaction views.
+/// Where a service reads "now" from: the wall clock in production, a fixed or stepped clock in tests.
 public struct ServiceClock: Sendable {
     /// Returns the current instant.
     public let now: @Sendable () -> Timestamp

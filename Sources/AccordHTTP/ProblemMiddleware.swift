@@ -1,21 +1,24 @@
 import Hummingbird
 import Logging
 
-/// Turns every error a route throws into `application/problem+json` and counts responses by status.
+/// Turns every error a route throws into `application/problem+json`, and reports every
+/// response's status to an optional observer (metrics).
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: ServiceMetrics?
+    private let onResponse: (@Sendable (Int) -> Void)?
 
-    /// Creates the middleware; responses are counted in `metrics` when given.
-    public init(metrics: ServiceMetrics? = nil) {
-        self.metrics = metrics
+    /// Creates the middleware; `onResponse` is told every response's status code.
+    public init(onResponse: (@Sendable (Int) -> Void)? = nil) {
+        self.onResponse = onResponse
     }
 
     /// Answers errors thrown by later handlers as problem documents.
     public func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+                       next: (Request, Context) async throws -> Response) async throws -> Response {
         let response: Response
         do {
             response = try await next(request, context)
+        } catch let problem as ProblemDetails {
+            response = Responses.problem(problem)
         } catch let error as ProblemError {
             response = Responses.problem(error.problem)
         } catch let error as HTTPError {
@@ -24,16 +27,16 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             response = Responses.problem(Self.problem(status: error.status, detail: nil, request: request))
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            response = Responses.problem(Problem(slug: "internal", title: "Internal error", status: 500,
-                                                 detail: "the request could not be processed"))
+            response = Responses.problem(ProblemDetails(slug: "internal", title: "Internal error", status: 500,
+                                                        detail: "the request could not be processed"))
         }
-        metrics?.httpResponse(status: response.status.code)
+        onResponse?(response.status.code)
         return response
     }
 
-    static func problem(status: HTTPResponse.Status, detail: String?, request: Request) -> Problem {
+    static func problem(status: HTTPResponse.Status, detail: String?, request: Request) -> ProblemDetails {
         let detail = detail ?? (status == .notFound ? "no resource at \(request.method) \(request.uri.path)" : status.reasonPhrase)
         let slug = status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-")
-        return Problem(slug: slug, title: status.reasonPhrase, status: status.code, detail: detail)
+        return ProblemDetails(slug: slug, title: status.reasonPhrase, status: status.code, detail: detail)
     }
 }

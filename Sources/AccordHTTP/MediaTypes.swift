@@ -1,6 +1,6 @@
 import Foundation
 
-/// Media types the intake understands.
+/// Media types Accord's HTTP APIs speak.
 public enum MediaTypes {
     /// `application/json`.
     public static let json = "application/json"
@@ -12,13 +12,13 @@ public enum MediaTypes {
     public static let cloudEventsBatch = "application/cloudevents-batch+json"
 
     /// The essence (type/subtype, lower case, without parameters) of a Content-Type value.
-    static func essence(_ contentType: String) -> String {
+    public static func essence(_ contentType: String) -> String {
         let base = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? contentType
         return base.trimmingCharacters(in: .whitespaces).lowercased()
     }
 
     /// Whether a Content-Type value is plain JSON (`application/json` or a `+json` suffix other than CloudEvents).
-    static func isJSON(_ contentType: String) -> Bool {
+    public static func isJSON(_ contentType: String) -> Bool {
         let essence = essence(contentType)
         return essence == json || (essence.hasPrefix("application/") && essence.hasSuffix("+json")
                                    && essence != cloudEvent && essence != cloudEventsBatch)
