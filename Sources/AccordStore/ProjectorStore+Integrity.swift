@@ -85,7 +85,7 @@ extension ProjectorStore {
         }
     }
 
-    private static func journalCheckpoint(_ row: Row) throws -> JournalCheckpoint {
+    static func journalCheckpoint(_ row: Row) throws -> JournalCheckpoint {
         let id: Int64 = row["id"]
         let entryText: String = row["entry_hash"]
         let digestText: String = row["view_digest"]

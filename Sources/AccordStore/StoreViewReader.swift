@@ -351,8 +351,7 @@ public struct StoreViewReader: ViewQuerying {
         try await store.asyncRead { db in
             let events = try Int.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM journal") ?? 0
             if try Self.isPresent(instant, db) {
-                let root = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'view_digest'")
-                return ViewDigestInfo(digest: root ?? ViewTree.emptyRoot.hex, events: events)
+                return ViewDigestInfo(digest: try ViewTables.currentRoot(db, rules: rules).hex, events: events)
             }
             let view = try FoldedView(reader: StoreFacts(db: db), asOf: instant.asOf, knownAt: instant.knownAt,
                                       rules: rules)

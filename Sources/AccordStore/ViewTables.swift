@@ -195,4 +195,37 @@ enum ViewTables {
             try putBucket.execute(arguments: [bucket, Data(hash.bytes)])
         }
     }
+
+    /// The root of the view as it is now, without writing: the stored tree with the leaves of the
+    /// subjects changed since the last digest refresh computed from their records in `db`.
+    static func currentRoot(_ db: Database, rules: ProjectionRules) throws -> Hash256 {
+        let stored = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'view_digest'").flatMap(Hash256.init(hex:))
+        let dirty = try dirtySubjects(db)
+        if dirty.isEmpty { return stored ?? ViewTree.emptyRoot }
+        var engine = ProjectionEngine(rules: rules, caseCapacity: 64)
+        let leaves = try engine.leaves(for: dirty, from: StoreFacts(db: db))
+        var changed: [Int: [String: Hash256?]] = [:]
+        for (subject, leaf) in leaves {
+            let key = subject.description
+            changed[ViewTree.bucket(of: key), default: [:]][key] = .some(leaf)
+        }
+        var hashes: [Int: Hash256] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT bucket, hash FROM view_bucket") {
+            let data: Data = row["hash"]
+            if let hash = Hash256(bytes: data) { hashes[row["bucket"]] = hash }
+        }
+        var tree = ViewTree(bucketHashes: hashes)
+        let read = try db.cachedStatement(sql: "SELECT key, leaf FROM view_leaf WHERE bucket = ?")
+        for (bucket, replaced) in changed {
+            var entries: [String: Hash256] = [:]
+            for row in try Row.fetchAll(read, arguments: [bucket]) {
+                let data: Data = row["leaf"]
+                guard let leaf = Hash256(bytes: data) else { throw StoreError("view leaf \(row["key"] as String) is not 32 bytes") }
+                entries[row["key"]] = leaf
+            }
+            for (key, leaf) in replaced { entries[key] = leaf }
+            tree.setBucket(bucket, leaves: entries.map { ($0.key, $0.value) })
+        }
+        return tree.root()
+    }
 }

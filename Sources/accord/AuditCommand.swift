@@ -4,7 +4,8 @@ import ArgumentParser
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Verify the journal, replay the view as of any instant, rebuild and compare.",
-        subcommands: [AuditVerifyCommand.self, AuditReplayCommand.self, AuditRebuildCommand.self]
+        abstract: "Verify the journal, replay the view as of any instant, rebuild and compare, prove one record.",
+        subcommands: [AuditVerifyCommand.self, AuditReplayCommand.self, AuditRebuildCommand.self, AuditProveCommand.self,
+                      AuditVerifyProofCommand.self]
     )
 }

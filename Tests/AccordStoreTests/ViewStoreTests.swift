@@ -136,6 +136,24 @@ struct ViewStoreTests {
         }
     }
 
+    @Test("between digest refreshes the present digest is still exact: changed subjects' leaves are computed on read")
+    func presentDigestBetweenRefreshes() async throws {
+        let half = Self.events.count / 2
+        var (path, writer, reader) = try Self.stored("dirty", Array(Self.events[..<half]))
+        defer { TemporaryPaths.removeStore(path) }
+        var batch = StoreBatch()
+        for (n, (event, recordedAt)) in Self.events[half...].enumerated() {
+            batch.entries.append(try StoreFixtures.pending(event, recordedAt: recordedAt, offset: 1_000_000 + Int64(n)))
+        }
+        _ = try writer.commit(batch)
+        let far = try #require(Self.latest.adding(seconds: 400 * 86_400))
+        let expected = Self.reference().digest(asOf: far)
+        #expect(try writer.store.storedViewDigest().hex != expected, "the stored root still describes the first half")
+        #expect(try await reader.digest(at: ViewInstant(asOf: far)).digest == expected)
+        #expect(try writer.viewDigest().hex == expected)
+        #expect(try await reader.digest(at: ViewInstant(asOf: far)).digest == expected)
+    }
+
     @Test("a writer opened on an existing store continues it as if it had never stopped, and a rebuild from the journal gives the same view")
     func restartAndRebuild() throws {
         let path = TemporaryPaths.file("accord-view-restart")

@@ -247,49 +247,47 @@ public struct ProjectionEngine: Sendable {
 
     // MARK: digest leaves
 
-    /// The digest leaves of `subjects` (nil: the subject is no longer in the view) with the batch
-    /// being applied, if any, from the cache or the store. Changes nothing the batch will commit.
+    /// The leaves of `subjects` from their current records (nil for a subject with no record).
     public mutating func leaves(for subjects: some Sequence<SubjectKey>, from store: some ViewStateSource) throws -> [SubjectKey: Hash256?] {
         var out: [SubjectKey: Hash256?] = [:]
         for subject in subjects {
-            let key = subject.description
-            switch subject {
-            case .caseId(let id):
-                let entry = try peekCase(id, store)
-                if let indexed = entry.indexed {
-                    out[subject] = ViewTree.leaf(key: key, canonicalJSON: SubjectCanonical.bytes(entry.fold.record(flags: indexed.flags)))
-                } else {
-                    out[subject] = .some(nil)
-                }
-            case .contract(let id):
-                let entry: ContractEntry
-                if let pending = pendingContracts[id] { entry = pending } else {
-                    entry = try takeContract(id, store)
-                    contracts[id] = entry
-                }
-                out[subject] = entry.record.map { ViewTree.leaf(key: key, canonicalJSON: SubjectCanonical.bytes($0)) }
-            case .area(let id):
-                let entry: AreaEntry
-                if let pending = pendingAreas[id] { entry = pending } else {
-                    entry = try takeArea(id, store)
-                    areas[id] = entry
-                }
-                out[subject] = entry.record.map { ViewTree.leaf(key: key, canonicalJSON: SubjectCanonical.bytes($0)) }
-            case .source(let urn):
-                guard let source = EventSource(urn: urn) else {
-                    out[subject] = .some(nil)
-                    continue
-                }
-                let entry: SourceEntry
-                if let pending = pendingSources[urn] { entry = pending } else {
-                    entry = try takeSource(source, store)
-                    sources[urn] = entry
-                }
-                out[subject] = entry.sequence.ranges.isEmpty
-                    ? .some(nil) : ViewTree.leaf(key: key, canonicalJSON: SubjectCanonical.bytes(entry.record))
+            out[subject] = try canonicalRecord(of: subject, from: store).map {
+                ViewTree.leaf(key: subject.description, canonicalJSON: $0)
             }
         }
         return out
+    }
+
+    /// The canonical JSON of a subject's current record, the bytes its leaf hashes (nil when the
+    /// subject has no record).
+    public mutating func canonicalRecord(of subject: SubjectKey, from store: some ViewStateSource) throws -> [UInt8]? {
+        switch subject {
+        case .caseId(let id):
+            let entry = try peekCase(id, store)
+            return entry.indexed.map { SubjectCanonical.bytes(entry.fold.record(flags: $0.flags)) }
+        case .contract(let id):
+            let entry: ContractEntry
+            if let pending = pendingContracts[id] { entry = pending } else {
+                entry = try takeContract(id, store)
+                contracts[id] = entry
+            }
+            return entry.record.map { SubjectCanonical.bytes($0) }
+        case .area(let id):
+            let entry: AreaEntry
+            if let pending = pendingAreas[id] { entry = pending } else {
+                entry = try takeArea(id, store)
+                areas[id] = entry
+            }
+            return entry.record.map { SubjectCanonical.bytes($0) }
+        case .source(let urn):
+            guard let source = EventSource(urn: urn) else { return nil }
+            let entry: SourceEntry
+            if let pending = pendingSources[urn] { entry = pending } else {
+                entry = try takeSource(source, store)
+                sources[urn] = entry
+            }
+            return entry.sequence.ranges.isEmpty ? nil : SubjectCanonical.bytes(entry.record)
+        }
     }
 
     /// A case's entry without taking it out of the batch or the cache.
