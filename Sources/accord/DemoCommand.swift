@@ -67,8 +67,14 @@ struct DemoCommand: AsyncParsableCommand {
             say("All services are up. Playing \(plan.submissions.count) submissions about \(cases) cases from \(simulation.config.startTime) to \(simulation.config.endTime)…")
             let report = try await stack.play(plan.submissions, speed: speed, startTime: simulation.config.startTime)
             say("Published \(report.accepted) events\(report.rejected.isEmpty ? "" : ", \(report.rejected.count) rejected"). Waiting for the projector to catch up…")
-            try await stack.waitUntilCaughtUp()
+            let caught = try await stack.waitUntilCaughtUp(expected: report.accepted)
             printSummary(stack: stack, plan: plan, config: simulation.config)
+            let complete = caught.events == report.accepted
+            FileHandle.standardOutput.write(Data((Self.accountingLine(accepted: report.accepted, caught: caught) + "\n").utf8))
+            if exitWhenDone, !complete {
+                await stack.stopAll()
+                throw ExitCode(1)
+            }
             if !exitWhenDone {
                 say("Press Ctrl-C to stop.")
                 try await stack.waitForSignalOrExit()
@@ -111,6 +117,17 @@ struct DemoCommand: AsyncParsableCommand {
         }
         lines.append("")
         FileHandle.standardOutput.write(Data(lines.joined(separator: "\n").utf8 + Data("\n".utf8)))
+    }
+
+    /// The demo's last word: the events the services accepted against the events in the view.
+    static func accountingLine(accepted: Int, caught: DemoStack.CatchUp) -> String {
+        if caught.events == accepted {
+            return "Accepted \(accepted) events; the view holds all \(caught.events). Nothing was lost."
+        }
+        let lost = caught.unreadRecords > 0
+            ? " \(caught.unreadRecords) records were dropped by the broker before the projector read them (see /v1/integrity)."
+            : " See /ready, /v1/integrity and the projector's log."
+        return "Accepted \(accepted) events but the view holds \(caught.events): \(accepted - caught.events) missing.\(lost)"
     }
 
     private func say(_ text: String) {

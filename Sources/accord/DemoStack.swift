@@ -187,14 +187,52 @@ final class DemoStack: @unchecked Sendable {
         return report
     }
 
-    /// Waits until the projector reports it has caught up with every partition.
-    func waitUntilCaughtUp() async throws {
+    /// What the projector held once it had read everything there was to read.
+    struct CatchUp: Sendable {
+        /// Events in the view (journaled).
+        var events: Int
+        /// Records lost before the projector could read them.
+        var unreadRecords: Int64
+    }
+
+    /// Waits until every outbox has drained to Kafka and the projector has read every partition to
+    /// its end (lag 0), showing the view's progress towards `expected` events. Records lost unread do
+    /// not keep it waiting: they are reported in the result.
+    func waitUntilCaughtUp(expected: Int) async throws -> CatchUp {
         // A 202 means "in the service's outbox": first every outbox drains to Kafka.
         for endpoint in agencyEndpoints {
             try await waitUntilDrained(endpoint)
         }
-        guard let projector = processes.first(where: { $0.name == "projector" }) else { return }
-        try await HTTPProbe.waitUntilOK("http://127.0.0.1:\(projectorPort)/ready", timeout: .seconds(600)) { projector.isRunning }
+        guard let projector = processes.first(where: { $0.name == "projector" }) else { return CatchUp(events: 0, unreadRecords: 0) }
+        let bar = ProgressBar(total: expected, label: "projecting")
+        var last = "no answer"
+        var lastEvents = -1
+        var stalledSince = ContinuousClock.now
+        while true {
+            guard projector.isRunning else { throw ChildProcessError("the projector exited; its log:\n\(projector.logTail())") }
+            if let response = try? await HTTPProbe.get("http://127.0.0.1:\(projectorPort)/ready"),
+               let body = try? response.json() as? [String: Any] {
+                let events = body["events"] as? Int ?? 0
+                let lag = (body["lag"] as? Int).map(Int64.init) ?? -1
+                let partitions = (body["partitions"] as? [Any])?.count ?? 0
+                let unread = (body["unreadRecords"] as? Int).map(Int64.init) ?? 0
+                bar.update(events, note: lag > 0 ? "\(lag) records behind" : nil)
+                if lag == 0, partitions > 0 {
+                    bar.finish(note: "\(events) events in the view")
+                    return CatchUp(events: events, unreadRecords: unread)
+                }
+                last = "\(lag) records behind, \(events) events in the view"
+                if events != lastEvents {
+                    lastEvents = events
+                    stalledSince = ContinuousClock.now
+                }
+            }
+            if ContinuousClock.now - stalledSince > .seconds(120) {
+                bar.finish(note: "stalled")
+                throw ChildProcessError("the projector made no progress for 2 minutes (\(last)); its log:\n\(projector.logTail())")
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
     }
 
     /// Waits until the service's `/health` reports no unsent outbox entries (10 minutes at most).

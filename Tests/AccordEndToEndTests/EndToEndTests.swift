@@ -412,6 +412,8 @@ struct EndToEndTests {
         for port in (base + 1)...(base + 9) {
             #expect(result.stdout.contains("http://127.0.0.1:\(port)/v1/"), "stdout names the service on \(port)")
         }
+        #expect(result.stdout.contains("; the view holds all") && result.stdout.contains("Nothing was lost."),
+                "the demo ends comparing the events accepted with the view:\n\(result.stdout)")
         // Everything it started is gone: every port is free again.
         _ = try await eventually("the demo's ports to be free again", timeout: .seconds(15)) { note in
             let busy = (base...(base + 9)).filter { !Ports.isFree($0) }
