@@ -94,17 +94,13 @@ struct BinaryBindingTests {
         #expect(try codec.decodeStructured(try codec.encodeStructured(event)) == event)
     }
 
-    @Test func mixedStreamRoundTripsAndDecodesQuickly() throws {
+    // Decoding speed is measured by `accord bench`, not asserted here.
+    @Test func mixedStreamRoundTrips() throws {
         let events = EventSamples.mixed(count: 5_000, caseCount: 300)
         let messages = try events.map { (try codec.encodeBinary($0), $0.topic.name) }
-        let clock = ContinuousClock()
         var decoded: [AccordEvent] = []
         decoded.reserveCapacity(messages.count)
-        let elapsed = try clock.measure {
-            for (message, topic) in messages { decoded.append(try codec.decodeBinary(message, topic: topic)) }
-        }
+        for (message, topic) in messages { decoded.append(try codec.decodeBinary(message, topic: topic)) }
         #expect(decoded == events)
-        // A generous bound for a debug build; the point is to catch accidental quadratic work.
-        #expect(elapsed < .seconds(5), "decoding 5,000 events took \(elapsed)")
     }
 }

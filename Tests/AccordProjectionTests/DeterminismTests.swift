@@ -80,6 +80,46 @@ struct DeterminismTests {
         #expect(distinctOrders.count > 150)
     }
 
+    @Test("100,000 events of a simulated caseload: topic interleaving and batch size do not change the view")
+    func interleavingAtScale() throws {
+        let events = try SimulatedEvents.make(cases: 4_700, seed: 11, lateEvery: 29)
+        #expect(events.count >= 100_000)
+        var byTopic: [String: [(AccordEvent, Timestamp)]] = [:]
+        var topics: [String] = []
+        for e in events {
+            if byTopic[e.0.topic.name] == nil { topics.append(e.0.topic.name) }
+            byTopic[e.0.topic.name, default: []].append(e)
+        }
+        var rng = SplitMix64(seed: 0x100_000)
+        var interleaved: [(AccordEvent, Timestamp)] = []
+        interleaved.reserveCapacity(events.count)
+        var positions: [String: Int] = [:]
+        while interleaved.count < events.count {
+            let live = topics.filter { positions[$0, default: 0] < byTopic[$0, default: []].count }
+            let topic = live[Int(rng.next() % UInt64(live.count))]
+            let from = positions[topic, default: 0]
+            let to = min(from + 1 + Int(rng.next() % 500), byTopic[topic, default: []].count)
+            interleaved += byTopic[topic, default: []][from..<to]
+            positions[topic] = to
+        }
+        #expect(interleaved.map(\.0.id) != events.map(\.0.id))
+        func state(_ order: [(AccordEvent, Timestamp)], batch: Int) -> ProjectionState {
+            var s = ProjectionState()
+            for start in stride(from: 0, to: order.count, by: batch) {
+                s.apply(batch: order[start..<min(start + batch, order.count)].map { IncomingEvent($0.0, recordedAt: $0.1) })
+            }
+            return s
+        }
+        var a = state(events, batch: 5_000)
+        var b = state(interleaved, batch: 777)
+        #expect(a.eventCount == events.count && b.eventCount == events.count)
+        #expect(a.viewDigest() == b.viewDigest())
+        let end = try #require(events.map(\.0.time).max())
+        #expect(a.viewDigest().hex == a.digest(asOf: end), "the incremental digest is the folded one")
+        let middle = events[events.count / 2].0.time
+        #expect(a.digest(asOf: middle, knownAt: middle) == b.digest(asOf: middle, knownAt: middle))
+    }
+
     @Test func reapplyingEventsChangesNothing() {
         let events = Self.scenario()
         var state = ProjectionState()

@@ -122,12 +122,11 @@ struct SimulationTests {
         print(summary)
     }
 
-    @Test("planning 2,000 cases is fast")
-    func planningTime() {
-        let clock = ContinuousClock()
-        let elapsed = clock.measure { _ = Fixture.simulation.run() }
-        print("planned \(Fixture.plan.submissions.count) submissions in \(elapsed)")
-        #expect(elapsed < .seconds(10)) // generous: debug build; release is well under a second
+    @Test("planning again gives the same plan (planning time is measured by `accord bench`, not asserted)")
+    func planningIsRepeatable() {
+        let again = Fixture.simulation.run()
+        #expect(again.submissions.count == Fixture.plan.submissions.count)
+        #expect(again.submissions.map(\.id) == Fixture.plan.submissions.map(\.id))
     }
 
     @Test("intake JSON: one object, a batch array and NDJSON")
