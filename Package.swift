@@ -115,11 +115,21 @@ let package = Package(
             ]
         ),
         // The `accord` command line: broker, topics, publish, demo.
+        // Benchmarks: drives the real executables over TCP and an embedded broker, measures through
+        // their public surfaces (Kafka, HTTP, /proc, files) against raw librdkafka and SQLite baselines.
+        .target(
+            name: "AccordBenchmark",
+            dependencies: [
+                "CRdKafka", "AccordKafka", "AccordEvents", "AccordIntegrity", "AccordSimulation", "AccordProcesses",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "accord",
             dependencies: [
                 "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation", "AccordProcesses", "AccordAudit",
-                "AccordIntegrity",
+                "AccordIntegrity", "AccordBenchmark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -152,6 +162,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "AccordBenchmarkTests", dependencies: ["AccordProcesses"]),
         .testTarget(
             name: "AccordEndToEndTests",
             dependencies: [
