@@ -50,6 +50,10 @@ public struct BenchOptions: Sendable {
     /// Whether the work directory is kept afterwards.
     public var keepWorkDirectory = false
 
+    /// The longest a fixed-rate load of `seconds` may run before requests still unsent are given up
+    /// (counted with their age at the cap): twice its length plus two seconds.
+    public func loadCap(_ seconds: Double) -> Double { 2 * seconds + 2 }
+
     /// The full run (1,000,000 events unless `events` is given) or the `--quick` one (50,000).
     public init(quick: Bool, events: Int? = nil, workDirectory: URL, binaries: URL) {
         self.quick = quick

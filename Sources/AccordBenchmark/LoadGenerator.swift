@@ -11,6 +11,9 @@ public struct LoadResult: Sendable {
     public let firstFailure: String?
     /// Seconds from the first scheduled send to the last answer.
     public let elapsed: Double
+    /// Requests not sent because the run reached its time cap (the server was saturated); each is
+    /// counted in `latencies` with its age at the cap, a lower bound of its latency.
+    public var unsent: Int = 0
 
     /// The latency at quantile `q` (0…1), nearest rank; nil without samples.
     public func quantile(_ q: Double) -> Double? { Latency.quantile(latencies, q) }
@@ -45,9 +48,12 @@ public struct OpenLoopLoad: Sendable {
     public let request: @Sendable (Int) -> [UInt8]
     /// Whether the answer to request `i` is a success; otherwise a reason.
     public let check: @Sendable (Int, HTTPResponse) -> String?
+    /// Longest run in seconds from the first due time; requests still unsent then are not sent
+    /// (a saturated server would otherwise keep the run going for its whole backlog).
+    public let cap: Double?
 
     /// Describes a run.
-    public init(port: Int, rate: Double, count: Int, connections: Int,
+    public init(port: Int, rate: Double, count: Int, connections: Int, cap: Double? = nil,
                 request: @escaping @Sendable (Int) -> [UInt8],
                 check: @escaping @Sendable (Int, HTTPResponse) -> String? = { _, response in
                     (200..<300).contains(response.status) ? nil : "status \(response.status): \(response.text.prefix(200))"
@@ -56,6 +62,7 @@ public struct OpenLoopLoad: Sendable {
         self.rate = rate
         self.count = count
         self.connections = max(1, connections)
+        self.cap = cap
         self.request = request
         self.check = check
     }
@@ -66,6 +73,7 @@ public struct OpenLoopLoad: Sendable {
         let connections = min(self.connections, max(1, count))
         let begin = Monotonic.now() + 200_000_000
         let interval = 1e9 / rate
+        let capDeadline = cap.map { begin + UInt64(max(0, $0) * 1e9) } ?? UInt64.max
         let plan = self
         let perThread = try await Threads.runEach(count: connections, name: "accord-bench-load") { thread -> ThreadResult in
             let connection = HTTPConnection(port: plan.port)
@@ -74,6 +82,19 @@ public struct OpenLoopLoad: Sendable {
             var index = thread
             while index < plan.count {
                 let due = begin + UInt64(Double(index) * interval)
+                if Monotonic.now() >= capDeadline {
+                    // Saturated: the rest are never sent; each is at least as late as its age at the cap.
+                    var rest = index
+                    while rest < plan.count {
+                        let restDue = begin + UInt64(Double(rest) * interval)
+                        if restDue < capDeadline {
+                            result.latencies.append(Monotonic.seconds(from: restDue, to: capDeadline))
+                            result.unsent += 1
+                        }
+                        rest += connections
+                    }
+                    break
+                }
                 if Monotonic.now() < due { Monotonic.sleep(until: due) }
                 let bytes = plan.request(index)
                 do {
@@ -98,7 +119,8 @@ public struct OpenLoopLoad: Sendable {
         return LoadResult(latencies: perThread.flatMap(\.latencies).sorted(),
                           failures: perThread.reduce(0) { $0 + $1.failures },
                           firstFailure: perThread.compactMap(\.firstFailure).first,
-                          elapsed: last > begin ? Monotonic.seconds(from: begin, to: last) : 0)
+                          elapsed: last > begin ? Monotonic.seconds(from: begin, to: last) : 0,
+                          unsent: perThread.reduce(0) { $0 + $1.unsent })
     }
 }
 
@@ -169,6 +191,7 @@ struct ThreadResult: Sendable {
     var failures = 0
     var firstFailure: String?
     var last: UInt64 = 0
+    var unsent = 0
 
     mutating func fail(_ reason: String) {
         failures += 1

@@ -25,6 +25,11 @@ enum QueryFigures {
         let p50: [String: Double]
     }
 
+    /// Any 2xx answer is a success.
+    static let ok: @Sendable (Int, HTTPResponse) -> String? = { _, response in
+        (200..<300).contains(response.status) ? nil : "status \(response.status): \(response.text.prefix(200))"
+    }
+
     /// Reads the case count and the areas, rules and agencies of open flags from the view.
     static func facts(port: Int, fallbackAreas: [String]) async throws -> ViewFacts {
         try await Threads.run(name: "accord-bench-facts") {
@@ -68,24 +73,27 @@ enum QueryFigures {
         context.progress.say("query: \(view.name) holds \(facts.cases) cases; \(Int(options.queryRate)) req/s from \(options.queryConnections) clients, \(options.querySeconds) s per kind")
         var p99: [String: Double] = [:]
         var p50: [String: Double] = [:]
-        for kind in kinds(facts, caseIds: view.caseIds) {
+        for kind in kinds(facts, caseIds: view.caseIds) where !kind.paths.isEmpty {
             let paths = kind.paths
             let port = view.port
             let request: @Sendable (Int) -> [UInt8] = { HTTPRequest.get(paths[$0 % paths.count], port: port) }
-            let warmup = try await OpenLoopLoad(port: port, rate: options.queryRate, count: Int(options.queryRate / 4),
-                                                connections: options.queryConnections, request: request).run()
+            let warmup = try await ClosedLoopLoad(port: port, count: 4 * options.queryConnections,
+                                                  connections: options.queryConnections, request: request,
+                                                  check: Self.ok).run()
             guard warmup.failures == 0 else {
                 throw BenchError("query \(kind.name) on \(view.name): \(warmup.failures) failed: \(warmup.firstFailure ?? "?")")
             }
             let result = try await OpenLoopLoad(port: port, rate: options.queryRate,
                                                 count: max(1, Int(options.queryRate * options.querySeconds)),
-                                                connections: options.queryConnections, request: request).run()
+                                                connections: options.queryConnections,
+                                                cap: options.loadCap(options.querySeconds), request: request).run()
             guard result.failures == 0, let q99 = result.quantile(0.99), let q50 = result.quantile(0.5) else {
                 throw BenchError("query \(kind.name) on \(view.name): \(result.failures) failed: \(result.firstFailure ?? "?")")
             }
             p99[kind.name] = q99
             p50[kind.name] = q50
-            context.progress.say("query: \(kind.name) on \(view.name): p50 \(String(format: "%.2f", q50 * 1000)) ms, p99 \(String(format: "%.2f", q99 * 1000)) ms")
+            context.progress.say("query: \(kind.name) on \(view.name): p50 \(String(format: "%.2f", q50 * 1000)) ms, p99 \(String(format: "%.2f", q99 * 1000)) ms"
+                                 + (result.unsent > 0 ? " (saturated: \(result.unsent) requests not sent within the cap count with their age at the cap, a lower bound)" : ""))
         }
         return Measured(cases: facts.cases, p99: p99, p50: p50)
     }

@@ -21,8 +21,10 @@ struct BenchQuickTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let json = folder.appendingPathComponent("bench.json")
+        // --quick, made smaller still: CI builds in debug and shares its two cores.
         let (status, stdout, stderr) = try await BenchProcess.run(Binaries.path("accord"), [
-            "bench", "--quick", "--json", json.path, "--work-dir", folder.appendingPathComponent("work").path,
+            "bench", "--quick", "--events", "2000", "--intake-events", "500", "--freshness-seconds", "1",
+            "--load-seconds", "0.3", "--json", json.path, "--work-dir", folder.appendingPathComponent("work").path,
         ], in: folder)
         try #require(status == 0, "accord bench --quick exited with \(status):\n\(stderr.suffix(4_000))")
         #expect(stdout.contains("figure"), "the table is printed")
