@@ -96,6 +96,8 @@ enum IntakeFigures {
                          target: .equals(Double(sent), "events")),
             try BenchRow("agency service intake, batches of \(batchSize) from \(options.intakeConnections) connections",
                          rate, "events/s", target: .atLeast(20_000, "events/s")),
+            try BenchRow("single-event requests given up at the time cap (service saturated)", Double(singleRun.unsent),
+                         "requests", target: .equals(0, "requests")),
             try BenchRow("single-event intake at \(Int(options.singleRate)) req/s, p50", (singleRun.quantile(0.5) ?? 0) * ms, "ms"),
             try BenchRow("single-event intake at \(Int(options.singleRate)) req/s, p99", (singleRun.quantile(0.99) ?? 0) * ms, "ms",
                          target: .atMost(20, "ms")),

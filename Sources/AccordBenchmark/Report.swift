@@ -56,8 +56,10 @@ public struct BenchRow: Sendable, Hashable, Encodable {
     /// Whether the target is met; nil without a target.
     public let met: Bool?
 
-    /// A row; the ratio is computed from the baseline and `met` from the target.
-    public init(_ figure: String, _ value: Double, _ unit: String, baseline: Double? = nil, target: BenchTarget = .none) throws {
+    /// A row; the ratio is computed from the baseline and `met` from the target. With `judged`
+    /// false the target is shown but not judged (`met` is nil), e.g. when a value is only a bound.
+    public init(_ figure: String, _ value: Double, _ unit: String, baseline: Double? = nil, target: BenchTarget = .none,
+                judged: Bool = true) throws {
         guard value.isFinite else { throw BenchError("\(figure): the measured value is not a finite number") }
         self.figure = figure
         self.value = value
@@ -69,8 +71,8 @@ public struct BenchRow: Sendable, Hashable, Encodable {
         } else {
             ratio = nil
         }
-        self.target = target.text
-        self.met = target.met(value: value, ratio: ratio)
+        self.target = judged ? target.text : target.text + " (not judged)"
+        self.met = judged ? target.met(value: value, ratio: ratio) : nil
     }
 
     private enum CodingKeys: String, CodingKey { case figure, value, unit, baseline, ratio, target, met }
