@@ -33,7 +33,7 @@ public struct BenchOptions: Sendable {
     /// Events per freshness request (requests are sent at `freshnessRate / freshnessBatch` per second).
     public var freshnessBatch = 20
     /// Every how many freshness requests one event is followed until visible.
-    public var freshnessSampleEvery = 5
+    public var freshnessSampleEvery = 10
     /// Query requests per second, all clients together.
     public var queryRate = 1_000.0
     /// Concurrent keep-alive query clients.

@@ -38,7 +38,7 @@ enum FreshnessFigure {
         let prepared = bodies
         let sampled = samples
         context.progress.say("freshness: \(count) events at \(Int(options.freshnessRate))/s in batches of \(batch), \(sampled.count) followed to the query API")
-        async let polled = poller.run(threads: 2)
+        async let polled = poller.run()
         let load: LoadResult
         do {
             load = try await OpenLoopLoad(port: service.port, rate: options.freshnessRate / Double(batch), count: requests,
@@ -100,6 +100,12 @@ enum FreshnessFigure {
 }
 
 /// Polls the query API for sampled events until each one is visible, measuring from its due time.
+///
+/// One thread polls, one request at a time, at most one every `gap`, always the pending event
+/// whose next poll is due first; an event is polled again after a tenth of its age (between 1 ms
+/// and 500 ms). So the polling never takes more than one of the API's threads and backs off by
+/// itself when the view falls behind, while an event seen within tens of milliseconds is timed to
+/// about a millisecond.
 final class VisibilityPoller: Sendable {
     private struct Pending: Sendable {
         let id: [UInt8]
@@ -113,6 +119,8 @@ final class VisibilityPoller: Sendable {
     private let finished = Atomic<Bool>(false)
     /// Give up on an event after this long.
     private let giveUp: UInt64 = 1_800_000_000_000
+    /// The least time between two polls.
+    private let gap: UInt64 = 2_000_000
 
     init(port: Int) { self.port = port }
 
@@ -124,65 +132,61 @@ final class VisibilityPoller: Sendable {
     /// No more events will be followed; `run` returns once the pending ones are seen.
     func finish() { finished.store(true, ordering: .releasing) }
 
-    /// Polls on `threads` threads until `finish` and every followed event was seen; returns the latencies.
-    func run(threads: Int) async throws -> LoadResult {
+    /// Polls until `finish` was called and every followed event was seen; returns the latencies.
+    func run() async throws -> LoadResult {
         let port = self.port
         let started = Monotonic.now()
-        let results = try await Threads.runEach(count: threads, name: "accord-bench-visibility") { _ -> ThreadResult in
-            let connection = HTTPConnection(port: port, timeoutSeconds: 30)
+        let result = try await Threads.run(name: "accord-bench-visibility") { () -> ThreadResult in
+            let connection = HTTPConnection(port: port, timeoutSeconds: 60)
             var result = ThreadResult()
             var pending: [Pending] = []
+            var lastPoll: UInt64 = 0
             while true {
-                let fresh = self.inbox.withLock { inbox -> [Pending] in
+                pending += self.inbox.withLock { inbox -> [Pending] in
                     defer { inbox.removeAll() }
                     return inbox
                 }
-                pending += fresh
-                if pending.isEmpty {
+                guard let index = pending.indices.min(by: { pending[$0].nextPoll < pending[$1].nextPoll }) else {
                     if self.finished.load(ordering: .acquiring), self.inbox.withLock({ $0.isEmpty }) { break }
                     Monotonic.sleep(until: Monotonic.now() + 500_000)
                     continue
                 }
-                var index = 0
-                while index < pending.count {
-                    let now = Monotonic.now()
-                    guard pending[index].nextPoll <= now else { index += 1; continue }
-                    do {
-                        let response = try connection.send(HTTPRequest.get(pending[index].path, port: port))
-                        let seen = Monotonic.now()
-                        if response.status == 200, response.bodyContains(pending[index].id) {
-                            result.latencies.append(Monotonic.seconds(from: pending[index].due, to: seen))
-                            result.last = max(result.last, seen)
-                            pending.remove(at: index)
-                            continue
-                        }
-                        if response.status != 200 && response.status != 404 {
-                            result.fail("status \(response.status): \(response.text.prefix(200))")
-                            pending.remove(at: index)
-                            continue
-                        }
-                        let age = seen &- pending[index].due
-                        if age > self.giveUp {
-                            result.fail("not visible after \(self.giveUp / 1_000_000_000) s")
-                            pending.remove(at: index)
-                            continue
-                        }
-                        // Poll again after a tenth of the event's age: between 1 and 20 ms.
-                        pending[index].nextPoll = seen + min(20_000_000, max(1_000_000, age / 10))
-                    } catch {
-                        connection.close()
-                        pending[index].nextPoll = Monotonic.now() + 5_000_000
-                    }
-                    index += 1
+                let wake = max(pending[index].nextPoll, lastPoll + self.gap)
+                if wake > Monotonic.now() {
+                    // Wake at least every millisecond to take in newly sent events.
+                    Monotonic.sleep(until: min(wake, Monotonic.now() + 1_000_000))
+                    if Monotonic.now() < wake { continue }
                 }
-                let wake = pending.map(\.nextPoll).min() ?? (Monotonic.now() + 500_000)
-                if wake > Monotonic.now() { Monotonic.sleep(until: min(wake, Monotonic.now() + 1_000_000)) }
+                lastPoll = Monotonic.now()
+                do {
+                    let response = try connection.send(HTTPRequest.get(pending[index].path, port: port))
+                    let seen = Monotonic.now()
+                    if response.status == 200, response.bodyContains(pending[index].id) {
+                        result.latencies.append(Monotonic.seconds(from: pending[index].due, to: seen))
+                        result.last = max(result.last, seen)
+                        pending.remove(at: index)
+                        continue
+                    }
+                    if response.status != 200 && response.status != 404 {
+                        result.fail("status \(response.status): \(response.text.prefix(200))")
+                        pending.remove(at: index)
+                        continue
+                    }
+                    let age = seen &- pending[index].due
+                    if age > self.giveUp {
+                        result.fail("not visible after \(self.giveUp / 1_000_000_000) s")
+                        pending.remove(at: index)
+                        continue
+                    }
+                    pending[index].nextPoll = seen + min(500_000_000, max(1_000_000, age / 10))
+                } catch {
+                    connection.close()
+                    pending[index].nextPoll = Monotonic.now() + 5_000_000
+                }
             }
             return result
         }
-        let last = results.map(\.last).max() ?? started
-        return LoadResult(latencies: results.flatMap(\.latencies).sorted(), failures: results.reduce(0) { $0 + $1.failures },
-                          firstFailure: results.compactMap(\.firstFailure).first,
-                          elapsed: Monotonic.seconds(from: started, to: max(last, started)))
+        return LoadResult(latencies: result.latencies.sorted(), failures: result.failures, firstFailure: result.firstFailure,
+                          elapsed: Monotonic.seconds(from: started, to: max(result.last, started)))
     }
 }
