@@ -142,11 +142,21 @@ let package = Package(
             dependencies: ["AccordEvents", "AccordIntegrity", "AccordProjection", "AccordStore", "AccordSimulation"]
         ),
         // The `accord` command line: broker, topics, publish, demo.
+        // Benchmarks: drives the real executables over TCP and an embedded broker, measures through
+        // their public surfaces (Kafka, HTTP, /proc, files) against raw librdkafka and SQLite baselines.
+        .target(
+            name: "AccordBenchmark",
+            dependencies: [
+                "CRdKafka", "AccordKafka", "AccordEvents", "AccordIntegrity", "AccordSimulation", "AccordProcesses",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "accord",
             dependencies: [
                 "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation", "AccordProcesses", "AccordAudit",
-                "AccordIntegrity",
+                "AccordIntegrity", "AccordBenchmark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -186,6 +196,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "AccordBenchmarkTests", dependencies: ["AccordProcesses"]),
         .testTarget(
             name: "AccordEndToEndTests",
             dependencies: [
