@@ -9,6 +9,10 @@ import Foundation
 /// fallbacks used when a referral names a contract that is not awarded in the view, plus the
 /// partnership-wide thresholds that no contract declares. Load one JSON file with
 /// `init(json:)`; keys left out keep their defaults.
+///
+/// What each threshold means, which rule uses it, how days are counted (24-hour periods from
+/// the event time, UTC) and the rules themselves are specified for partners in
+/// `docs/accountability-rules.md`.
 public struct ProjectionRules: Codable, Sendable, Equatable {
     /// Days from case opening within which a practitioner must be allocated (`case-unallocated`).
     public var unallocatedDays: Int
