@@ -34,7 +34,7 @@ enum FreshnessFigure {
             }
         }
         let before = try await viewEvents(projector)
-        let poller = VisibilityPoller(port: projector.port)
+        let poller = VisibilityPoller(port: projector.port, alive: { projector.process.isRunning })
         let prepared = bodies
         let sampled = samples
         context.progress.say("freshness: \(count) events at \(Int(options.freshnessRate))/s in batches of \(batch), \(sampled.count) followed to the query API")
@@ -115,6 +115,7 @@ final class VisibilityPoller: Sendable {
     }
 
     private let port: Int
+    private let alive: @Sendable () -> Bool
     private let inbox = Mutex<[Pending]>([])
     private let finished = Atomic<Bool>(false)
     /// Give up on an event after this long.
@@ -122,7 +123,12 @@ final class VisibilityPoller: Sendable {
     /// The least time between two polls.
     private let gap: UInt64 = 2_000_000
 
-    init(port: Int) { self.port = port }
+    /// Polls the query API on `port`; gives up on every pending event once `alive` says the
+    /// process serving it has exited.
+    init(port: Int, alive: @escaping @Sendable () -> Bool) {
+        self.port = port
+        self.alive = alive
+    }
 
     /// Starts following an event: `path` answers with a body that contains `id` once it is visible.
     func follow(id: [UInt8], path: String, due: UInt64) {
@@ -181,6 +187,11 @@ final class VisibilityPoller: Sendable {
                     pending[index].nextPoll = seen + min(500_000_000, max(1_000_000, age / 10))
                 } catch {
                     connection.close()
+                    guard self.alive() else {
+                        result.fail("the query API's process exited (\(error))")
+                        pending.removeAll()
+                        continue
+                    }
                     pending[index].nextPoll = Monotonic.now() + 5_000_000
                 }
             }

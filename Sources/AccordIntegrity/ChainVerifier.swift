@@ -18,6 +18,18 @@ public struct ChainLink: Sendable, Hashable, Codable {
     /// the same place in the chain, and at most one of them can be covered by the source's
     /// signed checkpoints. Worth an alert.
     public let forked: Bool
+
+    /// A link as read back from a store.
+    public init(chain: ChainID, position: Int64, hash: Hash256, prevHash: Hash256, sequence: Int64, offset: Int64,
+                forked: Bool) {
+        self.chain = chain
+        self.position = position
+        self.hash = hash
+        self.prevHash = prevHash
+        self.sequence = sequence
+        self.offset = offset
+        self.forked = forked
+    }
 }
 
 /// Why an event was refused by `ChainVerifier`; `description` is the dead-letter reason.
@@ -214,6 +226,21 @@ public struct ChainState: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case chain, verifiedCount, verifiedHead, verifiedSequence, lastOffset, unverified
+    }
+
+    /// A stored state: `head`'s scalar fields (its own links, if any, are replaced) and the
+    /// accepted events not yet covered by a checkpoint, in offset order.
+    public init(restoring head: ChainState, unverified links: [ChainLink]) {
+        self.init(chain: head.chain, verifiedCount: head.verifiedCount, verifiedHead: head.verifiedHead,
+                  verifiedSequence: head.verifiedSequence, lastOffset: head.lastOffset)
+        rebuild(links)
+    }
+
+    /// The same state without its unverified links: the fixed-size part a store writes on every
+    /// batch, while the links are stored one row each as they arrive.
+    public var head: ChainState {
+        ChainState(chain: chain, verifiedCount: verifiedCount, verifiedHead: verifiedHead,
+                   verifiedSequence: verifiedSequence, lastOffset: lastOffset)
     }
 
     /// Decodes a stored state and rebuilds its indexes.

@@ -30,7 +30,7 @@ public struct QueryAPI: Sendable {
         self.init(view: projector.reader, integrity: projector.integrity, lag: { try await projector.lag() },
                   provisional: { ids in
                       guard checking else { return Set(ids) }
-                      return try await store.asyncRead { _ in try store.provisional(eventIds: ids) }
+                      return try await store.asyncRead { db in try ProjectorStore.provisional(eventIds: ids, in: db) }
                   },
                   registry: registry, logger: logger, now: now)
     }

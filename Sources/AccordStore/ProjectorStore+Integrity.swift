@@ -26,21 +26,7 @@ public struct IntegrityCounts: Sendable, Hashable, Codable {
 extension ProjectorStore {
     /// The stored chain verifier states, to `ChainVerifier.restore` on start.
     public func chainStates() throws -> [ChainState] {
-        try pool.read { db in
-            let decoder = JSONDecoder()
-            return try Row.fetchAll(db, sql: "SELECT source, topic, partition, state FROM chain_states ORDER BY source, topic, partition")
-                .map { row in
-                    let text: String = row["state"]
-                    do {
-                        return try decoder.decode(ChainState.self, from: Data(text.utf8))
-                    } catch {
-                        let source: String = row["source"]
-                        let topic: String = row["topic"]
-                        let partition: Int64 = row["partition"]
-                        throw StoreError("stored chain state of \(source)@\(topic)/\(partition) is not readable: \(error)")
-                    }
-                }
-        }
+        try pool.read { db in try ChainLinkRows.readAll(db) }
     }
 
     /// Every stored (verified) agency checkpoint, in the order they were verified.
@@ -116,16 +102,20 @@ extension ProjectorStore {
     /// Which of the given events are journaled but not yet covered by a verified checkpoint.
     public func provisional(eventIds: [String]) throws -> Set<String> {
         guard !eventIds.isEmpty else { return [] }
-        return try pool.read { db in
-            var out: Set<String> = []
-            let statement = try db.cachedStatement(sql: "SELECT verified FROM journal WHERE event_id = ?")
-            for id in eventIds {
-                guard let uuid = UUID(uuidString: id) else { continue }
-                if let verified = try Int64.fetchOne(statement, arguments: [Data(uuidBytes(uuid))]), verified == 0 {
-                    out.insert(id)
-                }
+        return try pool.read { db in try Self.provisional(eventIds: eventIds, in: db) }
+    }
+
+    /// Which of the given events are journaled but not yet covered by a verified checkpoint, read
+    /// on `db` (a connection the caller already holds, e.g. inside `asyncRead`).
+    public static func provisional(eventIds: [String], in db: Database) throws -> Set<String> {
+        var out: Set<String> = []
+        let statement = try db.cachedStatement(sql: "SELECT verified FROM journal WHERE event_id = ?")
+        for id in eventIds {
+            guard let uuid = UUID(uuidString: id) else { continue }
+            if let verified = try Int64.fetchOne(statement, arguments: [Data(uuidBytes(uuid))]), verified == 0 {
+                out.insert(id)
             }
-            return out
         }
+        return out
     }
 }

@@ -109,6 +109,17 @@ enum StoreSchema {
                 """)
             try db.execute(sql: "INSERT INTO view_meta (key, value) VALUES ('rebuild', 'journal')")
         }
+        migrator.registerMigration("v4-chain-links") { db in
+            // A chain's unverified links, one row each, so a batch writes only the links it added
+            // instead of re-encoding every link since the chain's last checkpoint.
+            try db.execute(sql: """
+                CREATE TABLE chain_links (source TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+                  ord INTEGER NOT NULL, position INTEGER NOT NULL, hash BLOB NOT NULL, prev_hash BLOB NOT NULL,
+                  sequence INTEGER NOT NULL, "offset" INTEGER NOT NULL, forked INTEGER NOT NULL,
+                  PRIMARY KEY (source, topic, partition, ord)) WITHOUT ROWID;
+                """)
+            try ChainLinkRows.moveLinksOutOfStates(db)
+        }
         return migrator
     }
 

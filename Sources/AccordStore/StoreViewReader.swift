@@ -219,11 +219,13 @@ public struct StoreViewReader: ViewQuerying {
         let counted = try Int.fetchOne(db, sql: "SELECT coalesce(sum(\(openOnly ? "n_open" : "n_all")), 0) FROM view_flag_count \(where_)",
                                        arguments: arguments) ?? 0
         let pendingWhere = (["resolved_ns IS NULL", "opens_ns > ?"] + filters).joined(separator: " AND ")
-        let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM view_flag WHERE \(pendingWhere)",
+        // The partial indexes keyed by time first: only flags whose deadline is still ahead of `t`
+        // (or resolved after it) are visited, never every open flag of an area or agency.
+        let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM view_flag INDEXED BY view_flag_pending WHERE \(pendingWhere)",
                                        arguments: [tn] + arguments) ?? 0
         guard openOnly else { return counted - pending }
         let laterWhere = (["resolved_ns > ?", "opens_ns <= ?"] + filters).joined(separator: " AND ")
-        let later = try Int.fetchOne(db, sql: "SELECT count(*) FROM view_flag WHERE \(laterWhere)",
+        let later = try Int.fetchOne(db, sql: "SELECT count(*) FROM view_flag INDEXED BY view_flag_resolved WHERE \(laterWhere)",
                                      arguments: [tn, tn] + arguments) ?? 0
         return counted - pending + later
     }
@@ -324,7 +326,8 @@ public struct StoreViewReader: ViewQuerying {
             byAgency[row["accountable"], default: (kind, 0)].1 += n
         }
         for row in try Row.fetchAll(db, sql: """
-            SELECT rule, accountable, count(*) AS n FROM view_flag WHERE resolved_ns IS NULL AND opens_ns > ? AND area = ?
+            SELECT rule, accountable, count(*) AS n FROM view_flag INDEXED BY view_flag_pending
+            WHERE resolved_ns IS NULL AND opens_ns > ? AND area = ?
             GROUP BY rule, accountable
             """, arguments: [t.nanosecondsSinceEpoch, area]) {
             let n: Int = row["n"]
@@ -333,7 +336,8 @@ public struct StoreViewReader: ViewQuerying {
         }
         // Resolved only after t (a contract's period ending later): still open at t.
         for row in try Row.fetchAll(db, sql: """
-            SELECT rule, accountable, kind, count(*) AS n FROM view_flag WHERE resolved_ns > ? AND opens_ns <= ? AND area = ?
+            SELECT rule, accountable, kind, count(*) AS n FROM view_flag INDEXED BY view_flag_resolved
+            WHERE resolved_ns > ? AND opens_ns <= ? AND area = ?
             GROUP BY rule, accountable, kind
             """, arguments: [t.nanosecondsSinceEpoch, t.nanosecondsSinceEpoch, area]) {
             let n: Int = row["n"]
