@@ -75,8 +75,9 @@ public enum Rebuild {
 
     /// Rebuilds the view of the live store at `livePath` from `source` into `outputPath`
     /// (replacing a previous rebuild there) and, with `compare`, compares it with the live store.
+    /// `rules` and `upcaster` must be the projector's for the rebuilt view to equal the live one.
     public static func run(livePath: String, from source: RebuildSource, rules: ProjectionRules = .defaults,
-                           compare: Bool, outputPath: String? = nil,
+                           upcaster: EventUpcaster = .none, compare: Bool, outputPath: String? = nil,
                            logger: Logger = Logger(label: "accord.audit.rebuild"),
                            progress: (AuditProgress) -> Void = { _ in }) async throws -> RebuildResult {
         let output = outputPath ?? Self.outputPath(for: livePath)
@@ -89,10 +90,11 @@ public enum Rebuild {
         var built: Built
         switch source {
         case .journal:
-            built = try fromJournal(reader: reader, rules: rules, output: output, total: liveJournal.count, progress: progress)
+            built = try fromJournal(reader: reader, rules: rules, upcaster: upcaster, output: output, total: liveJournal.count,
+                                    progress: progress)
         case .kafka(let servers, let properties, let timeout):
             built = try await fromKafka(bootstrapServers: servers, properties: properties, timeout: timeout, rules: rules,
-                                        output: output, estimate: liveJournal.count, logger: logger, progress: progress)
+                                        upcaster: upcaster, output: output, estimate: liveJournal.count, logger: logger, progress: progress)
         }
         var blockers: [String] = []
         if !built.refused.isEmpty, source == .journal {
@@ -180,8 +182,8 @@ public enum Rebuild {
         var batch = StoreBatch()
         var built = Built()
 
-        init(path: String, rules: ProjectionRules) throws {
-            writer = try ViewStoreWriter(store: try ProjectorStore(path: path), rules: rules)
+        init(path: String, rules: ProjectionRules, upcaster: EventUpcaster) throws {
+            writer = try ViewStoreWriter(store: try ProjectorStore(path: path), rules: rules, upcaster: upcaster)
             try writer.stampViewFormat()
         }
 
@@ -212,9 +214,9 @@ public enum Rebuild {
         }
     }
 
-    private static func fromJournal(reader: StoreAuditReader, rules: ProjectionRules, output: String, total: Int,
-                                    progress: (AuditProgress) -> Void) throws -> Built {
-        var writer = try Writer(path: output, rules: rules)
+    private static func fromJournal(reader: StoreAuditReader, rules: ProjectionRules, upcaster: EventUpcaster, output: String,
+                                    total: Int, progress: (AuditProgress) -> Void) throws -> Built {
+        var writer = try Writer(path: output, rules: rules, upcaster: upcaster)
         let codec = EventCodec()
         var read = 0
         var refused: [String] = []
@@ -239,7 +241,7 @@ public enum Rebuild {
     }
 
     private static func fromKafka(bootstrapServers: String, properties: [String: String], timeout: Duration,
-                                  rules: ProjectionRules, output: String, estimate: Int, logger: Logger,
+                                  rules: ProjectionRules, upcaster: EventUpcaster, output: String, estimate: Int, logger: Logger,
                                   progress: (AuditProgress) -> Void) async throws -> Built {
         var assignment: [TopicPartition: StartOffset] = [:]
         for topic in AccordTopic.all where topic.owner != nil {
@@ -247,7 +249,7 @@ public enum Rebuild {
                                                                  properties: properties, timeout: timeout, logger: logger)
             for partition in 0..<count { assignment[TopicPartition(topic: topic.name, partition: partition)] = .beginning }
         }
-        var writer = try Writer(path: output, rules: rules)
+        var writer = try Writer(path: output, rules: rules, upcaster: upcaster)
         var deadLetters: [DeadLetterEntry] = []
         var refused: [String] = []
         var next: [TopicPartition: Int64] = [:]

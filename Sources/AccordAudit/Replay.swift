@@ -99,7 +99,7 @@ public enum Replay {
     /// sources' sequences as known then), then writes `report.json` and `report.html`. Existing
     /// files of those names in `directory` are replaced; the live store is only read.
     public static func run(storePath: String, time: ReplayTime, directory: String, rules: ProjectionRules = .defaults,
-                           verifier: JournalVerifier? = ReportIntegrity.defaultVerifier, generatedAt: Timestamp? = nil,
+                           upcaster: EventUpcaster = .none, verifier: JournalVerifier? = ReportIntegrity.defaultVerifier, generatedAt: Timestamp? = nil,
                            progress: (AuditProgress) -> Void = { _ in }) throws -> Outcome {
         let output = Output(directory: directory)
         if StoreCompanions.canonical(output.store) == StoreCompanions.canonical(storePath) {
@@ -113,7 +113,7 @@ public enum Replay {
         }
         let partial = output.store + ".partial"
         try StoreCompanions.remove(partial)
-        let view = try replay(reader: reader, time: time, rules: rules, into: partial, progress: progress)
+        let view = try replay(reader: reader, time: time, rules: rules, upcaster: upcaster, into: partial, progress: progress)
         try StoreCompanions.remove(output.store)
         do {
             try FileManager.default.moveItem(atPath: partial, toPath: output.store)
@@ -131,11 +131,11 @@ public enum Replay {
 
     /// Streams the journal entries part of the view at `time` into a fresh store at `path`, and
     /// folds the view in both perspectives from the live store.
-    static func replay(reader: StoreAuditReader, time: ReplayTime, rules: ProjectionRules, into path: String,
-                       progress: (AuditProgress) -> Void) throws -> ReplayedView {
+    static func replay(reader: StoreAuditReader, time: ReplayTime, rules: ProjectionRules, upcaster: EventUpcaster = .none,
+                       into path: String, progress: (AuditProgress) -> Void) throws -> ReplayedView {
         let journal = try reader.journalSummary()
         let store = try ProjectorStore(path: path)
-        var writer = try ViewStoreWriter(store: store, rules: rules)
+        var writer = try ViewStoreWriter(store: store, rules: rules, upcaster: upcaster)
         try writer.stampViewFormat()
         var late: [LateEvent] = []
         var undecodable: [UndecodableEntry] = []

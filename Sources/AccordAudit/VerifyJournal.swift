@@ -21,22 +21,25 @@ import Foundation
 public enum JournalAudit {
     /// Opens the store at `path` read-only and verifies it.
     public static func verify(storePath path: String, registry: KeyRegistry, projectorKeys: KeyRegistry? = nil,
-                              rules: ProjectionRules = .defaults) throws -> AuditSummary {
+                              rules: ProjectionRules = .defaults, upcaster: EventUpcaster = .none) throws -> AuditSummary {
         let store = try ProjectorStore(readOnlyPath: path)
-        return verify(store: store, registry: registry, projectorKeys: projectorKeys, rules: rules)
+        return verify(store: store, registry: registry, projectorKeys: projectorKeys, rules: rules, upcaster: upcaster)
     }
 
-    /// A verifier for reports: verifies the store at a path with these keys.
-    public static func reportVerifier(registry: KeyRegistry, projectorKeys: KeyRegistry? = nil)
+    /// A verifier for reports: verifies the store at a path with these keys (and the projector's
+    /// `rules` and `upcaster`, for the view digest replay).
+    public static func reportVerifier(registry: KeyRegistry, projectorKeys: KeyRegistry? = nil,
+                                      rules: ProjectionRules = .defaults, upcaster: EventUpcaster = .none)
         -> @Sendable (String) throws -> VerificationOutcome {
-        { path in try verify(storePath: path, registry: registry, projectorKeys: projectorKeys).outcome }
+        { path in try verify(storePath: path, registry: registry, projectorKeys: projectorKeys, rules: rules, upcaster: upcaster).outcome }
     }
 
     /// Verifies `store`. Agency checkpoints are checked with `registry`; journal checkpoints with
     /// `projectorKeys` (plus `registry`), or only for their entry hash when no key of their signer is known.
+    /// The view digests compare only when `rules` and `upcaster` are the projector's.
     public static func verify(store: ProjectorStore, registry: KeyRegistry, projectorKeys: KeyRegistry? = nil,
-                              rules: ProjectionRules = .defaults) -> AuditSummary {
-        var audit = Walk(registry: registry, rules: rules)
+                              rules: ProjectionRules = .defaults, upcaster: EventUpcaster = .none) -> AuditSummary {
+        var audit = Walk(registry: registry, rules: rules, upcaster: upcaster)
         audit.run(store: store, projectorKeys: projectorKeys)
         return audit.summary
     }
@@ -67,9 +70,9 @@ public enum JournalAudit {
         var digests: [Int64: [JournalCheckpoint]] = [:]
         let codec = EventCodec()
 
-        init(registry: KeyRegistry, rules: ProjectionRules) {
+        init(registry: KeyRegistry, rules: ProjectionRules, upcaster: EventUpcaster) {
             self.registry = registry
-            replay = try? ScratchView(rules: rules)
+            replay = try? ScratchView(rules: rules, upcaster: upcaster)
             if replay == nil { summary.notes.append("view digests were not compared: no scratch store could be created") }
         }
 
@@ -258,7 +261,7 @@ public enum JournalAudit {
                 return nil
             }
             for checkpoint in due where checkpoint.viewDigest != digest {
-                let message = "signed journal checkpoint at this position has view digest \(checkpoint.viewDigest), but replaying entries 1…\(position) gives \(digest): the view was not produced by this journal"
+                let message = "signed journal checkpoint at this position has view digest \(checkpoint.viewDigest), but replaying entries 1…\(position) gives \(digest): the view was not produced by this journal (or not with these rules and --area-offices)"
                 if let entry { return AuditFault(kind: .viewDigest, entry: entry, message: message) }
                 return AuditFault(kind: .viewDigest, position: position, message: message)
             }
@@ -347,9 +350,9 @@ final class ScratchView {
     private var writer: ViewStoreWriter
     private let path: String
 
-    init(rules: ProjectionRules) throws {
+    init(rules: ProjectionRules, upcaster: EventUpcaster) throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("accord-scratch-\(UUID().uuidString).sqlite").path
-        writer = try ViewStoreWriter(store: try ProjectorStore(path: path), rules: rules)
+        writer = try ViewStoreWriter(store: try ProjectorStore(path: path), rules: rules, upcaster: upcaster)
     }
 
     func apply(_ events: [IncomingEvent]) throws {

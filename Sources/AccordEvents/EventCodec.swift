@@ -56,6 +56,7 @@ public struct EventCodec: Sendable {
         } catch {
             throw DecodingErrorRendering.render(error, prefix: "data")
         }
+        try payload.checkVersion(kind)
         try payload.validate()
         return payload
     }
@@ -165,6 +166,7 @@ public struct EventCodec: Sendable {
         } catch {
             throw DecodingErrorRendering.render(error, prefix: "")
         }
+        try payload.checkVersion(attributes.kind)
         try payload.validate()
         return try attributes.assemble(payload, naming: .structured)
     }

@@ -11,7 +11,8 @@ public enum SubjectKind: String, Sendable, Hashable, CaseIterable, Codable {
 /// The catalogue of every Accord event type and version: the one source of truth that the
 /// JSON Schemas, the AsyncAPI document and the tests are checked against.
 ///
-/// Each case is one (type, version). A breaking change adds a new case with `.v2`.
+/// Each case is one (type, version). A breaking change adds a new case with `.v2` (and keeps
+/// the old one for replay); `EventUpcaster` reads old versions in the meaning of the new one.
 public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     // probation
     /// Probation opened a case for a court order or licence.
@@ -26,8 +27,10 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     case complianceFailureRecorded = "org.accord.probation.compliance-failure-recorded.v1"
     /// Probation took enforcement action (warning, breach, recall).
     case enforcementActionTaken = "org.accord.probation.enforcement-action-taken.v1"
-    /// The case moved between areas.
+    /// The case moved between areas (version 1: areas only; superseded by `caseTransferredV2`).
     case caseTransferred = "org.accord.probation.case-transferred.v1"
+    /// The case moved between areas and the named receiving probation office took it over.
+    case caseTransferredV2 = "org.accord.probation.case-transferred.v2"
     /// The case was closed.
     case caseClosed = "org.accord.probation.case-closed.v1"
     // interventions
@@ -87,7 +90,12 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     }
 
     /// The schema version number (the `N` of `.vN`).
-    public var version: Int { 1 }
+    public var version: Int {
+        switch self {
+        case .caseTransferredV2: 2
+        default: 1
+        }
+    }
 
     /// The agency kind that owns (publishes) this event.
     public var owner: AgencyKind {
@@ -99,7 +107,7 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     public var topic: AccordTopic {
         switch self {
         case .caseOpened, .practitionerAllocated, .riskReassessed, .interventionReferred,
-             .complianceFailureRecorded, .enforcementActionTaken, .caseTransferred, .caseClosed:
+             .complianceFailureRecorded, .enforcementActionTaken, .caseTransferred, .caseTransferredV2, .caseClosed:
             .probationCaseEvents
         case .referralAccepted, .referralDeclined, .interventionStarted, .appointmentAttended,
              .appointmentMissed, .unpaidWorkHoursLogged, .curfewViolationDetected,
@@ -128,7 +136,9 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// The CloudEvents `dataschema` URI, equal to the schema file's `$id`.
     public var dataschema: String { EventKind.schemaBaseURI + schemaPath }
 
-    /// The Swift payload type of this event.
+    /// The Swift payload type of this event. Versions whose payloads differ only by what is
+    /// required share one type (`CaseTransferred` is v1 and v2); the value's `eventKind` says
+    /// which version it is.
     public var dataType: any EventData.Type {
         switch self {
         case .caseOpened: CaseOpened.self
@@ -137,7 +147,7 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .interventionReferred: InterventionReferred.self
         case .complianceFailureRecorded: ComplianceFailureRecorded.self
         case .enforcementActionTaken: EnforcementActionTaken.self
-        case .caseTransferred: CaseTransferred.self
+        case .caseTransferred, .caseTransferredV2: CaseTransferred.self
         case .caseClosed: CaseClosed.self
         case .referralAccepted: ReferralAccepted.self
         case .referralDeclined: ReferralDeclined.self

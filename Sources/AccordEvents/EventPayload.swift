@@ -19,8 +19,8 @@ public enum EventPayload: Sendable, Hashable {
         }
     }
 
-    /// The catalogue entry of this payload.
-    public var kind: EventKind { type(of: data).kind }
+    /// The catalogue entry (type and version) of this payload.
+    public var kind: EventKind { data.eventKind }
 
     /// The case id, contract id or area code the event is about (its subject and Kafka key).
     public var subjectId: String { data.subjectId }

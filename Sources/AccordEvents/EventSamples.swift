@@ -74,6 +74,10 @@ public enum EventSamples {
         case .caseTransferred:
             return CaseTransferred(caseId: subject, fromArea: areas[v % areas.count], toArea: areas[(v + 1) % areas.count],
                                    newPractitionerId: v % 2 == 0 ? "PR-\(200 + v % 50)" : nil).payload
+        case .caseTransferredV2:
+            return CaseTransferred(caseId: subject, fromArea: areas[v % areas.count], toArea: areas[(v + 1) % areas.count],
+                                   newPractitionerId: v % 2 == 0 ? "PR-\(200 + v % 50)" : nil,
+                                   toProbationId: ["nps-london", "nps-midlands", "nps-yorkshire"][v % 3]).payload
         case .caseClosed:
             return CaseClosed(caseId: subject, outcome: CaseOutcome.allCases[v % 3]).payload
         case .referralAccepted:

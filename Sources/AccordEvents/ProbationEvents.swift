@@ -264,9 +264,16 @@ public struct EnforcementActionTaken: EventData {
     }
 }
 
-/// The case moved from one area to another (`org.accord.probation.case-transferred.v1`).
+/// The case moved from one area to another: `org.accord.probation.case-transferred.v2` when it
+/// names the receiving probation office (`toProbationId`), `org.accord.probation.case-transferred.v1`
+/// (areas only) when it does not.
+///
+/// One type serves both versions, and the value's `eventKind` follows `toProbationId`, so a value
+/// always encodes to valid `data` of the version it reports. Decoding is strict per version: v2
+/// requires `toProbationId`, v1 refuses it. Consumers read v1 in the v2 meaning through
+/// `EventUpcaster`, which fills `toProbationId` from a map of areas to offices.
 public struct CaseTransferred: EventData {
-    /// Catalogue entry.
+    /// Catalogue entry of the first version; see `eventKind` for the version of a value.
     public static let kind = EventKind.caseTransferred
     /// Case reference.
     public var caseId: String
@@ -277,9 +284,13 @@ public struct CaseTransferred: EventData {
     /// The receiving practitioner, when already known.
     public var newPractitionerId: String?
     /// The probation office (agency id, e.g. `nps-midlands`) that holds the case from the transfer on.
-    /// Named by version 2 of the event; for version 1 the upcaster fills it in from the configured
-    /// map of areas to offices, and it stays nil when the map does not name the receiving area.
+    /// Required by version 2 of the event and absent from version 1; for version 1 the upcaster
+    /// fills it in from the configured map of areas to offices, and it stays nil when the map does
+    /// not name the receiving area.
     public var toProbationId: String?
+
+    /// `.caseTransferredV2` when the receiving office is named, else `.caseTransferred` (v1).
+    public var eventKind: EventKind { toProbationId == nil ? .caseTransferred : .caseTransferredV2 }
 
     /// Creates the payload.
     public init(caseId: String, fromArea: String, toArea: String, newPractitionerId: String? = nil,
@@ -296,7 +307,7 @@ public struct CaseTransferred: EventData {
     /// Wrapped as `EventPayload`.
     public var payload: EventPayload { .probation(.caseTransferred(self)) }
 
-    /// Checks the id and area patterns.
+    /// Checks the id, area and agency id patterns.
     public func validate() throws(EventError) {
         let check = Check()
         try check.caseId(caseId)
@@ -304,7 +315,8 @@ public struct CaseTransferred: EventData {
         try check.code(toArea, "toArea")
         if let newPractitionerId { try check.identifier(newPractitionerId, "newPractitionerId") }
         if let toProbationId, !Patterns.isAgencyId(toProbationId) {
-            throw check.fail("toProbationId", "expected an agency id such as nps-midlands")
+            throw check.fail("toProbationId",
+                             "\"\(toProbationId.prefix(70))\" is not a probation office's agency id; expected ^[a-z0-9][a-z0-9-]{0,62}$ such as nps-midlands")
         }
     }
 }

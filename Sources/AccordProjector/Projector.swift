@@ -76,7 +76,8 @@ public final class Projector: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         store = try ProjectorStore(path: configuration.storePath)
-        var writer = try ViewStoreWriter(store: store, rules: configuration.rules, cacheCases: configuration.cacheCases)
+        var writer = try ViewStoreWriter(store: store, rules: configuration.rules, cacheCases: configuration.cacheCases,
+                                         upcaster: configuration.upcaster)
         if let reason = try writer.rebuildReason() {
             let started = ContinuousClock.now
             logger.notice("rebuilding the view from the journal", metadata: ["reason": "\(reason)"])
@@ -87,7 +88,10 @@ public final class Projector: Service, Sendable {
             }
             logger.notice("view rebuilt", metadata: ["events": "\(writer.eventCount)", "seconds": "\(ContinuousClock.now - started)"])
         }
-        logger.notice("view opened", metadata: ["events": "\(writer.eventCount)", "store": "\(configuration.storePath)"])
+        logger.notice("view opened", metadata: [
+            "events": "\(writer.eventCount)", "store": "\(configuration.storePath)",
+            "upcaster": "\(configuration.upcaster.fingerprint)", "upcasting": "\(configuration.upcaster)",
+        ])
         self.writer = Mutex(writer)
         reader = StoreViewReader(store: store, rules: configuration.rules)
         let keyPath = configuration.signingKeyPath ?? ProjectorSigningKey.defaultPath(store: configuration.storePath)

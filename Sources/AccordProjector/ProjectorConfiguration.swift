@@ -1,3 +1,4 @@
+import AccordEvents
 import AccordIntegrity
 import AccordProjection
 import Foundation
@@ -18,6 +19,9 @@ public struct ProjectorConfiguration: Sendable {
     public var batchSize: Int
     /// Thresholds of the accountability rules.
     public var rules: ProjectionRules
+    /// Reads superseded event versions in the current meaning before the projection
+    /// (`case-transferred.v1` with a map of areas to offices); `.none` upcasts nothing.
+    public var upcaster: EventUpcaster = .none
     /// Extra librdkafka consumer properties.
     public var consumerProperties: [String: String]
     /// The agencies' public keys. When set, every record is checked by a `ChainVerifier` before

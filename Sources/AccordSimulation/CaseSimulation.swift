@@ -320,7 +320,8 @@ struct CaseSimulation {
                 let moveId = ids.next()
                 out.append(Pending(sec: move.sec, agency: .probation, agencyId: office.id,
                                    payload: CaseTransferred(caseId: caseId, fromArea: area, toArea: move.area,
-                                                            newPractitionerId: newPractitioner).payload,
+                                                            newPractitionerId: newPractitioner,
+                                                            toProbationId: move.office.id).payload,
                                    id: moveId, correlationId: caseId))
                 if !withPractitioner {
                     let t = period.office(after: move.sec, days: rng.chance(0.85) ? 1...4 : 7...12, &rng)

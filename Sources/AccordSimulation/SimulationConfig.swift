@@ -100,6 +100,17 @@ public struct SimulationConfig: Sendable, Hashable {
     /// Thresholds used to estimate the flags the plan should raise.
     public var thresholds: FlagThresholds
 
+    /// Which office holds each area's cases (the first office that lists an area), as an
+    /// `EventUpcaster` needs it to read `case-transferred.v1` events of this world.
+    public var areaOffices: AreaOffices {
+        var map: [String: String] = [:]
+        for office in probationOffices {
+            for area in office.areas where map[area] == nil { map[area] = office.id }
+        }
+        // A validated configuration has only codes and agency ids; anything else maps nothing.
+        return (try? AreaOffices(map)) ?? .none
+    }
+
     /// 2025-04-01, the default start.
     public static let defaultStart = CalendarDate(year: 2025, month: 4, day: 1) ?? EventSamples.defaultDate
 

@@ -6,6 +6,8 @@ import GRDB
 
 /// The single writer of a projector store: journals events, applies them through the projection
 /// engine and writes journal, view, offsets and integrity records in one transaction per batch.
+/// Every event reaches the engine through the writer's `EventUpcaster` (superseded event versions
+/// read in the current meaning); the journal keeps each record exactly as received.
 /// Holds the engine's bounded cache, the digest tree and the journal chain head; after a failed
 /// transaction it drops what the transaction would have changed, so it never runs ahead of the store.
 public struct ViewStoreWriter: Sendable {
@@ -13,6 +15,8 @@ public struct ViewStoreWriter: Sendable {
     public let store: ProjectorStore
     /// The rules of the view.
     public let rules: ProjectionRules
+    /// Reads superseded event versions in the current meaning before the projection sees them.
+    public let upcaster: EventUpcaster
     private var engine: ProjectionEngine
     private var tree: ViewTree
     private var journal: JournalWriter
@@ -23,10 +27,14 @@ public struct ViewStoreWriter: Sendable {
     public private(set) var eventCount: Int
 
     /// Opens the writer of `store`: loads the digest tree, the journal head and the view's
-    /// metadata. `cacheCases` bounds how many cases the engine keeps in memory.
-    public init(store: ProjectorStore, rules: ProjectionRules = .defaults, cacheCases: Int = 50_000) throws {
+    /// metadata. `cacheCases` bounds how many cases the engine keeps in memory; `upcaster` is
+    /// applied to every event before the projection (the view records its fingerprint, and a view
+    /// derived with another one is rebuilt — see `rebuildReason()`).
+    public init(store: ProjectorStore, rules: ProjectionRules = .defaults, cacheCases: Int = 50_000,
+                upcaster: EventUpcaster = .none) throws {
         self.store = store
         self.rules = rules
+        self.upcaster = upcaster
         engine = ProjectionEngine(rules: rules, caseCapacity: cacheCases)
         let loaded = try store.pool.read { db -> (ViewTree, JournalWriter, StoreIds, Timestamp?, Int) in
             var buckets: [Int: Hash256] = [:]
@@ -73,7 +81,8 @@ public struct ViewStoreWriter: Sendable {
     public var cachedCases: Int { engine.cachedCases }
 
     /// Why the view must be rebuilt from the journal before use, if it must: the store says so
-    /// (after a migration), the view was written by another state format, or under other rules.
+    /// (after a migration), the view was written by another state format, under other rules, or
+    /// with another upcaster (a view without a record of one was derived without upcasting).
     public func rebuildReason() throws -> String? {
         try store.pool.read { db in
             if let flag = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'rebuild'") {
@@ -85,6 +94,10 @@ public struct ViewStoreWriter: Sendable {
             if format != String(FactCoding.version) { return "the view was written in state format \(format ?? "none"), this projector writes \(FactCoding.version)" }
             let fingerprint = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'rules'")
             if fingerprint != rules.fingerprint { return "the view was derived under other rules (\(fingerprint ?? "none")); these are \(rules.fingerprint)" }
+            let upcasting = try String.fetchOne(db, sql: "SELECT value FROM view_meta WHERE key = 'upcaster'") ?? EventUpcaster.none.fingerprint
+            if upcasting != upcaster.fingerprint {
+                return "the view was derived with another upcaster (\(upcasting)); this one is \(upcaster.fingerprint) (\(upcaster))"
+            }
             return nil
         }
     }
@@ -152,7 +165,7 @@ public struct ViewStoreWriter: Sendable {
             ])
             if entry.verified { result.newlyVerified.append(entry.eventId) }
             result.appended.append(entry)
-            fresh.append(IncomingEvent(pending.event, recordedAt: entry.recordedAt))
+            fresh.append(IncomingEvent(upcaster.upcast(pending.event), recordedAt: entry.recordedAt))
         }
         if !fresh.isEmpty {
             let changes = try engine.apply(fresh, from: StoreFacts(db: db))
@@ -165,8 +178,8 @@ public struct ViewStoreWriter: Sendable {
             }
         }
         if !fresh.isEmpty {
-            try db.execute(sql: "INSERT OR IGNORE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?)",
-                           arguments: [String(FactCoding.version), rules.fingerprint])
+            try db.execute(sql: "INSERT OR IGNORE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?), ('upcaster', ?)",
+                           arguments: [String(FactCoding.version), rules.fingerprint, upcaster.fingerprint])
         }
         try writeIntegrity(batch, db, &result)
         for letter in batch.deadLetters {
@@ -288,8 +301,8 @@ public struct ViewStoreWriter: Sendable {
         }
         try flush(&self)
         try store.pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?)",
-                           arguments: [String(FactCoding.version), rules.fingerprint])
+            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?), ('upcaster', ?)",
+                           arguments: [String(FactCoding.version), rules.fingerprint, upcaster.fingerprint])
         }
         progress(done, total)
     }
@@ -297,8 +310,8 @@ public struct ViewStoreWriter: Sendable {
     /// Records the view's format and rules on a store whose view is being written from scratch.
     public func stampViewFormat() throws {
         try store.pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?)",
-                           arguments: [String(FactCoding.version), rules.fingerprint])
+            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?), ('upcaster', ?)",
+                           arguments: [String(FactCoding.version), rules.fingerprint, upcaster.fingerprint])
         }
     }
 
@@ -326,12 +339,15 @@ public struct ViewStoreWriter: Sendable {
         }
     }
 
-    /// Applies events that are already journaled (a rebuild, a replay) to the view only.
+    /// Applies events that are already journaled (a rebuild, a replay) to the view only, each
+    /// through the upcaster.
     public mutating func applyWithoutJournal(_ events: [IncomingEvent]) throws {
         let savedTree = tree
+        let upcast = upcaster.areaOffices.isEmpty ? events
+            : events.map { IncomingEvent(upcaster.upcast($0.event), recordedAt: $0.recordedAt) }
         do {
             try store.pool.write { db in
-                let changes = try engine.apply(events, from: StoreFacts(db: db))
+                let changes = try engine.apply(upcast, from: StoreFacts(db: db))
                 try ViewTables.write(changes, db, tree: &tree)
                 if let latest = changes.latestEventTime, latestEventTime.map({ latest > $0 }) ?? true {
                     latestEventTime = latest

@@ -67,9 +67,11 @@ public final class Feed: @unchecked Sendable {
     public func action(_ action: EnforcementAction = .warning, caseId: String = "X000001", failures: [String] = [], at: Timestamp) -> AccordEvent {
         event(EnforcementActionTaken(caseId: caseId, action: action, failureIds: failures).payload, at: at)
     }
-    /// Builds an event.
-    public func transferred(_ caseId: String = "X000001", from: String, to: String, practitioner: String? = nil, at: Timestamp) -> AccordEvent {
-        event(CaseTransferred(caseId: caseId, fromArea: from, toArea: to, newPractitionerId: practitioner).payload, at: at)
+    /// Builds a transfer: `case-transferred.v2` when `office` names the receiving probation office, else v1.
+    public func transferred(_ caseId: String = "X000001", from: String, to: String, practitioner: String? = nil,
+                            office: String? = nil, at: Timestamp) -> AccordEvent {
+        event(CaseTransferred(caseId: caseId, fromArea: from, toArea: to, newPractitionerId: practitioner,
+                              toProbationId: office).payload, at: at)
     }
     /// Builds an event.
     public func closed(_ caseId: String = "X000001", _ outcome: CaseOutcome = .completed, at: Timestamp) -> AccordEvent {

@@ -41,12 +41,13 @@ public enum StoreFixtures {
 
     /// Journals and applies `events` (each with its recorded instant) into the store at `path`
     /// in batches of `batchSize`, offsets counted per topic, then brings the view digest up to
-    /// date; returns the writer.
+    /// date; returns the writer. `upcaster` is the writer's (as the projector's `--area-offices`).
     @discardableResult
     public static func write(_ events: [(AccordEvent, Timestamp)], to path: String, rules: ProjectionRules = .defaults,
-                             batchSize: Int = 50, cacheCases: Int = 50_000) throws -> ViewStoreWriter {
+                             batchSize: Int = 50, cacheCases: Int = 50_000,
+                             upcaster: EventUpcaster = .none) throws -> ViewStoreWriter {
         let store = try ProjectorStore(path: path)
-        var writer = try ViewStoreWriter(store: store, rules: rules, cacheCases: cacheCases)
+        var writer = try ViewStoreWriter(store: store, rules: rules, cacheCases: cacheCases, upcaster: upcaster)
         var offsets: [String: Int64] = [:]
         var batch = StoreBatch()
         let codec = EventCodec()

@@ -1,5 +1,7 @@
 import AccordAudit
+import AccordEvents
 import AccordProjection
+import AccordStore
 import ArgumentParser
 import Foundation
 import Logging
@@ -32,6 +34,9 @@ struct AuditRebuildCommand: AsyncParsableCommand {
 
     @Option(help: "The projector's store file.")
     var store: String = "accord-projector.sqlite"
+
+    @Option(help: ArgumentHelp(AreaOfficesOption.help, valueName: "file"))
+    var areaOffices: String?
 
     @Option(help: "Where to rebuild from: journal or kafka.")
     var from: Source = .journal
@@ -68,6 +73,12 @@ struct AuditRebuildCommand: AsyncParsableCommand {
         } else {
             projectionRules = .defaults
         }
+        let upcaster: EventUpcaster
+        do {
+            upcaster = try AreaOfficesOption.upcaster(areaOffices)
+        } catch {
+            usage("--area-offices: \(error)")
+        }
         guard FileManager.default.fileExists(atPath: store) else { usage("no store at \(store)") }
         let source: RebuildSource
         switch from {
@@ -85,7 +96,7 @@ struct AuditRebuildCommand: AsyncParsableCommand {
         var bar: ProgressBar?
         let result: RebuildResult
         do {
-            result = try await Rebuild.run(livePath: store, from: source, rules: projectionRules, compare: compare,
+            result = try await Rebuild.run(livePath: store, from: source, rules: projectionRules, upcaster: upcaster, compare: compare,
                                            outputPath: output, logger: Logger(label: "accord.audit.rebuild")) { step in
                 guard !quiet else { return }
                 if bar == nil, step.total >= 1_000 { bar = ProgressBar(total: step.total, label: "rebuilding") }

@@ -2,6 +2,7 @@ import AccordAudit
 import AccordEvents
 import AccordIntegrity
 import AccordProjection
+import AccordStore
 import ArgumentParser
 import Foundation
 
@@ -43,6 +44,9 @@ struct AuditReplayCommand: AsyncParsableCommand {
     @Option(help: "JSON rules file with accountability thresholds (as given to the projector).")
     var rules: String?
 
+    @Option(help: ArgumentHelp(AreaOfficesOption.help, valueName: "file"))
+    var areaOffices: String?
+
     @Option(name: .customLong("key-registry"),
             help: "The agencies' public key registry JSON (env ACCORD_KEY_REGISTRY): verify the journal for the report's integrity section.")
     var keyRegistry: String?
@@ -70,6 +74,12 @@ struct AuditReplayCommand: AsyncParsableCommand {
             time.knownAt = known
         }
         let projectionRules = loadRules()
+        let upcaster: EventUpcaster
+        do {
+            upcaster = try AreaOfficesOption.upcaster(areaOffices)
+        } catch {
+            usage("--area-offices: \(error)")
+        }
         guard FileManager.default.fileExists(atPath: store) else { usage("no store at \(store)") }
         let directory = out ?? "accord-audit-" + instant.description.replacingOccurrences(of: ":", with: "")
 
@@ -81,14 +91,15 @@ struct AuditReplayCommand: AsyncParsableCommand {
             if projectorKeys == nil, FileManager.default.fileExists(atPath: beside) {
                 projectorKeys = readRegistry(beside, what: "projector key")
             }
-            verifier = JournalAudit.reportVerifier(registry: registry, projectorKeys: projectorKeys)
+            verifier = JournalAudit.reportVerifier(registry: registry, projectorKeys: projectorKeys, rules: projectionRules,
+                                                   upcaster: upcaster)
         }
 
         var bar: ProgressBar?
         let outcome: Replay.Outcome
         do {
             outcome = try Replay.run(storePath: store, time: time, directory: directory, rules: projectionRules,
-                                     verifier: verifier, generatedAt: Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))) { step in
+                                     upcaster: upcaster, verifier: verifier, generatedAt: Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))) { step in
                 guard !quiet else { return }
                 if bar == nil, step.total >= 1_000 { bar = ProgressBar(total: step.total, label: "replaying") }
                 bar?.update(step.done)

@@ -1,6 +1,8 @@
 import AccordAudit
+import AccordEvents
 import AccordIntegrity
 import AccordProjection
+import AccordStore
 import ArgumentParser
 import Foundation
 
@@ -38,6 +40,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Option(help: "JSON rules file with accountability thresholds, as given to the projector (for the view digest replay).")
     var rules: String?
 
+    @Option(help: ArgumentHelp(AreaOfficesOption.help, valueName: "file"))
+    var areaOffices: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -65,10 +70,16 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                 usage("--rules \(rules): \(error)")
             }
         }
+        let upcaster: EventUpcaster
+        do {
+            upcaster = try AreaOfficesOption.upcaster(areaOffices)
+        } catch {
+            usage("--area-offices: \(error)")
+        }
         let summary: AuditSummary
         do {
             summary = try JournalAudit.verify(storePath: store, registry: registry, projectorKeys: projectorKeys,
-                                              rules: projectionRules)
+                                              rules: projectionRules, upcaster: upcaster)
         } catch {
             usage("--store \(store): \(error)")
         }

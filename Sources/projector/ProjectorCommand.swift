@@ -1,5 +1,7 @@
+import AccordEvents
 import AccordIntegrity
 import AccordProjection
+import AccordStore
 import AccordProjector
 import AccordRuntime
 import ArgumentParser
@@ -31,6 +33,9 @@ struct ProjectorCommand: AsyncParsableCommand {
 
     @Option(help: "JSON rules file with accountability thresholds (missing keys take defaults).")
     var rules: String?
+
+    @Option(help: ArgumentHelp(AreaOfficesOption.help, valueName: "file"))
+    var areaOffices: String?
 
     @Option(help: "Largest number of records committed in one store transaction.")
     var batchSize: Int = 1_000
@@ -64,6 +69,12 @@ struct ProjectorCommand: AsyncParsableCommand {
                 throw ValidationError("rules file \(rules): \(error)")
             }
         }
+        let upcaster: EventUpcaster
+        do {
+            upcaster = try AreaOfficesOption.upcaster(areaOffices, environment: environment)
+        } catch {
+            throw ValidationError("--area-offices: \(error)")
+        }
         var registry: KeyRegistry?
         if let path = keyRegistry ?? environment["ACCORD_KEY_REGISTRY"] {
             do {
@@ -74,12 +85,13 @@ struct ProjectorCommand: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "accord.projector")
-        let configuration = ProjectorConfiguration(
+        var configuration = ProjectorConfiguration(
             bootstrapServers: bootstrap, groupID: group,
             storePath: store ?? environment["ACCORD_STORE"] ?? "accord-projector.sqlite",
             host: host, port: port ?? environment["ACCORD_HTTP_PORT"].flatMap(Int.init) ?? 8080,
             batchSize: batchSize, rules: projectionRules, consumerProperties: try Self.properties(consumerProperties),
             keyRegistry: registry, signingKeyPath: signingKey ?? environment["ACCORD_PROJECTOR_KEY"])
+        configuration.upcaster = upcaster
         let projector = try Projector(configuration: configuration, logger: logger)
         let api = QueryAPI(projector: projector, registry: metrics, logger: logger).application(
             host: configuration.host, port: configuration.port)

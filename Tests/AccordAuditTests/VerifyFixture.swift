@@ -27,7 +27,10 @@ struct VerifyFixture {
 
     /// Builds a store of 59 events (one of 60 dropped, leaving a sequence gap) in two batches;
     /// `wrongDigest` signs a view digest that is not the view's in the second journal checkpoint.
-    static func make(wrongDigest: Bool = false) throws -> VerifyFixture {
+    /// `events` (at least 21, from the sample sources) replace the sample events, the 21st dropped;
+    /// `upcaster` is the projector's.
+    static func make(wrongDigest: Bool = false, events custom: [AccordEvent]? = nil,
+                     upcaster: EventUpcaster = .none) throws -> VerifyFixture {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("accord-verify-\(UUID().uuidString).sqlite").path
         let validFrom = try #require(Timestamp(rfc3339: "2025-01-01T00:00:00Z"))
         var keys: [String: AgencySigningKey] = [:]
@@ -42,10 +45,11 @@ struct VerifyFixture {
         let projectorKey = try #require(AgencySigningKey.generate(signer: "urn:accord:projector:main"))
         let projectorKeys = try KeyRegistry(keys: [projectorKey.registryEntry(validFrom: validFrom)])
 
-        var events = EventSamples.mixed(count: 60, caseCount: 8)
+        var events = custom ?? EventSamples.mixed(count: 60, caseCount: 8)
+        try #require(events.count > 20)
         let dropped = events.remove(at: 20)
         let store = try ProjectorStore(path: path)
-        var view = try ViewStoreWriter(store: store)
+        var view = try ViewStoreWriter(store: store, upcaster: upcaster)
         let codec = EventCodec()
         var verifier = ChainVerifier(registry: registry)
         var writers: [ChainID: ChainWriter] = [:]
@@ -55,7 +59,8 @@ struct VerifyFixture {
             defer { nextOffset[key, default: 0] += 1 }
             return nextOffset[key, default: 0]
         }
-        for (n, slice) in [events[..<30], events[30...]].enumerated() {
+        let half = custom == nil ? 30 : events.count / 2
+        for (n, slice) in [events[..<half], events[half...]].enumerated() {
             var batch = StoreBatch()
             for event in slice {
                 let plain = try codec.encodeBinary(event)
@@ -113,9 +118,9 @@ struct VerifyFixture {
                              projectorKeyPath: projectorKeyPath, gapSource: dropped.source.urn)
     }
 
-    /// Verifies the store with the library.
-    func verify() throws -> AuditSummary {
-        try JournalAudit.verify(storePath: path, registry: registry, projectorKeys: projectorKeys)
+    /// Verifies the store with the library (with `upcaster`, for the view digest replay).
+    func verify(upcaster: EventUpcaster = .none) throws -> AuditSummary {
+        try JournalAudit.verify(storePath: path, registry: registry, projectorKeys: projectorKeys, upcaster: upcaster)
     }
 
     /// Changes the store behind the projector's back.

@@ -128,7 +128,8 @@ struct VerifyTests {
     func commandLine() throws {
         let accord = verifyRepoRoot.appendingPathComponent(".build/debug/accord").path
         try #require(FileManager.default.isExecutableFile(atPath: accord), "build the accord executable first")
-        let fixture = try VerifyFixture.make()
+        // Written as the projector writes by default: upcasting with the simulated partnership's areas.
+        let fixture = try VerifyFixture.make(upcaster: EventUpcaster(areaOffices: .simulatedPartnership))
         defer { fixture.remove() }
         let ok = try runAccord(accord, ["audit", "verify", "--store", fixture.path, "--key-registry", fixture.registryPath,
                                         "--projector-key-pub", fixture.projectorKeyPath])
@@ -161,6 +162,7 @@ func runAccord(_ executable: String, _ arguments: [String]) throws -> (status: I
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "ACCORD_KEY_REGISTRY")
+    environment.removeValue(forKey: "ACCORD_AREA_OFFICES")
     process.environment = environment
     let pipe = Pipe()
     process.standardOutput = pipe
