@@ -2,7 +2,7 @@ import AccordEvents
 import AccordKafka
 
 /// The verdict of ``RecordCheck`` on one consumed record.
-public enum RecordVerdict: Sendable {
+public enum RecordCheckVerdict: Sendable {
     /// A well-formed event its topic's owner published.
     case accepted(AccordEvent)
     /// Anything else, with the reason that goes into the dead-letter header.
@@ -21,12 +21,12 @@ public struct RecordCheck: Sendable {
     }
 
     /// Checks one record.
-    public func check(_ record: ConsumerRecord) -> RecordVerdict {
+    public func check(_ record: ConsumerRecord) -> RecordCheckVerdict {
         check(record.binaryMessage, topic: record.topic)
     }
 
     /// Checks one record's message, read from `topic`.
-    public func check(_ message: BinaryMessage, topic: String) -> RecordVerdict {
+    public func check(_ message: BinaryMessage, topic: String) -> RecordCheckVerdict {
         do {
             let event = try codec.decodeBinary(message, topic: topic)
             try event.validate()

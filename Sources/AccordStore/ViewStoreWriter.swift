@@ -21,6 +21,8 @@ public struct ViewStoreWriter: Sendable {
     private var tree: ViewTree
     private var journal: JournalWriter
     private var ids: StoreIds
+    /// What this writer stored of each chain's links (a chain not here is rewritten whole once).
+    private var writtenLinks: [ChainID: StoredLinks] = [:]
     /// The latest event time in the view.
     public private(set) var latestEventTime: Timestamp?
     /// Events journaled.
@@ -113,6 +115,7 @@ public struct ViewStoreWriter: Sendable {
         let savedJournal = journal
         let savedIds = ids
         let savedLatest = latestEventTime
+        let savedLinks = writtenLinks
         do {
             let result = try store.pool.write { db in try write(batch, db) }
             engine.commit()
@@ -124,6 +127,7 @@ public struct ViewStoreWriter: Sendable {
             journal = savedJournal
             ids = savedIds
             latestEventTime = savedLatest
+            writtenLinks = savedLinks
             throw error
         }
     }
@@ -249,13 +253,9 @@ public struct ViewStoreWriter: Sendable {
         }
         if !batch.chainStates.isEmpty {
             let encoder = JSONEncoder()
-            let put = try db.cachedStatement(sql: """
-                INSERT INTO chain_states (source, topic, partition, state) VALUES (?, ?, ?, ?)
-                ON CONFLICT(source, topic, partition) DO UPDATE SET state = excluded.state
-                """)
             for state in batch.chainStates {
-                let json = String(decoding: try encoder.encode(state), as: UTF8.self)
-                try put.execute(arguments: [state.chain.source, state.chain.topic, Int64(state.chain.partition), json])
+                writtenLinks[state.chain] = try ChainLinkRows.write(state, written: writtenLinks[state.chain],
+                                                                    encoder: encoder, db)
             }
         }
     }

@@ -10,7 +10,7 @@ import GRDB
 import Logging
 import Testing
 
-@Suite("audit rebuild")
+@Suite("audit rebuild", .tags(.broker))
 struct RebuildTests {
     @Test("rebuild from the journal compares clean with an intact store written like the projector writes it")
     func intactStoreCompares() async throws {

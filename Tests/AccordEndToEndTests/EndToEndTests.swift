@@ -10,7 +10,7 @@ import Testing
 
 /// The whole loop as separate executables talking over TCP on 127.0.0.1: `accord broker`,
 /// the three agency services, the projector, `accord publish` and `accord demo`.
-@Suite("End to end over TCP", .serialized)
+@Suite("End to end over TCP", .serialized, .tags(.broker))
 struct EndToEndTests {
     /// Starts one service per agency of `Partnership`, concurrently.
     private func startAgencies(_ stack: Stack) async throws -> [RunningService] {

@@ -3,7 +3,7 @@ import AccordKafka
 import Foundation
 import Testing
 
-@Suite("Typed events over the embedded broker (TCP)", .serialized, .timeLimit(.minutes(3)))
+@Suite("Typed events over the embedded broker (TCP)", .serialized, .timeLimit(.minutes(3)), .tags(.broker))
 struct EventsOverTheWireTests {
     /// Checks that `records` decode to exactly `sent`: none lost, none doubled, equal, and in per-key order.
     static func verify(_ records: [ConsumerRecord], against sent: [AccordEvent]) throws {

@@ -2,7 +2,7 @@ import AccordKafka
 import Foundation
 import Testing
 
-@Suite("Admin client")
+@Suite("Admin client", .tags(.broker))
 struct AdminTests {
     // The time limit only guards against a hang; how long the call takes is not asserted (a
     // loaded machine may take longer than the 2 s asked for).

@@ -21,7 +21,7 @@ final class CommittedLedger: Sendable {
     var snapshot: [Int: Int] { counts.withLock { $0 } }
 }
 
-@Suite("Consumer groups against the embedded broker", .timeLimit(.minutes(2)))
+@Suite("Consumer groups against the embedded broker", .timeLimit(.minutes(2)), .tags(.broker))
 struct ConsumerGroupTests {
     /// Consumes until the ledger is complete; a record counts only if its offset commit succeeded.
     static func consume(_ consumer: KafkaConsumer, into ledger: CommittedLedger) async throws -> Int {

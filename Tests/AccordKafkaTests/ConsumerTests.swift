@@ -2,7 +2,7 @@ import AccordKafka
 import Foundation
 import Testing
 
-@Suite("Consumer against the embedded broker over TCP")
+@Suite("Consumer against the embedded broker over TCP", .tags(.broker))
 struct ConsumerTests {
     static func produce(_ count: Int, topic: String, to cluster: EmbeddedKafkaCluster) async throws {
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// A real third-party Kafka client (kcat, installed by scripts/bootstrap) talks to the embedded broker.
-@Suite("Interoperability with kcat")
+@Suite("Interoperability with kcat", .tags(.broker))
 struct KcatInteropTests {
     static func kcat(_ arguments: [String], input: String? = nil) throws -> String {
         let process = Process()

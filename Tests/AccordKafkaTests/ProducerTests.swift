@@ -2,7 +2,7 @@ import AccordKafka
 import Foundation
 import Testing
 
-@Suite("Producer against the embedded broker over TCP")
+@Suite("Producer against the embedded broker over TCP", .tags(.broker))
 struct ProducerTests {
     @Test("send returns the partition and offset the broker acknowledged")
     func sendReturnsMetadata() async throws {

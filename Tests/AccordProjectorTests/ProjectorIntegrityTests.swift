@@ -63,7 +63,7 @@ struct SignedFeed {
     }
 }
 
-@Suite("Projector with a key registry: chains, checkpoints, dead letters, restart", .serialized, .timeLimit(.minutes(3)))
+@Suite("Projector with a key registry: chains, checkpoints, dead letters, restart", .serialized, .timeLimit(.minutes(3)), .tags(.broker))
 struct ProjectorIntegrityTests {
     static func produce(_ records: [ProducerRecord], to cluster: EmbeddedKafkaCluster) async throws {
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))

@@ -7,7 +7,7 @@ import AccordStore
 import Foundation
 import Testing
 
-@Suite("Projector against the embedded broker over TCP", .serialized, .timeLimit(.minutes(3)))
+@Suite("Projector against the embedded broker over TCP", .serialized, .timeLimit(.minutes(3)), .tags(.broker))
 struct ProjectorTests {
     static func cluster() throws -> EmbeddedKafkaCluster {
         let cluster = try EmbeddedKafkaCluster(brokers: 1)

@@ -55,7 +55,7 @@ struct VerificationReport {
     }
 }
 
-@Suite("Hash chains and signed checkpoints of published events", .serialized, .timeLimit(.minutes(3)))
+@Suite("Hash chains and signed checkpoints of published events", .serialized, .timeLimit(.minutes(3)), .tags(.broker))
 struct IntegrityTests {
     static let probationTopic = AccordTopic.probationCaseEvents
 

@@ -16,7 +16,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("The durable outbox: restarts, broker outages, idempotency, chain ranges, crashes", .serialized, .timeLimit(.minutes(5)))
+@Suite("The durable outbox: restarts, broker outages, idempotency, chain ranges, crashes", .serialized, .timeLimit(.minutes(5)), .tags(.broker))
 struct OutboxTests {
     static let probationTopic = AccordTopic.probationCaseEvents
 
