@@ -79,16 +79,40 @@ public struct SourceSequence: Sendable, Hashable {
     /// first event after it. As known now a gap exists only while numbers are missing; once they
     /// arrive it is gone (the "as shown" perspective shows the gaps the view had then).
     func flagRecords() -> [FlagRecord] {
-        let urn = source.urn
-        return gaps.map { gap in
-            let m = gap.missing
-            let text = m.lowerBound == m.upperBound ? "\(m.lowerBound)" : "\(m.lowerBound)–\(m.upperBound)"
-            return FlagRecord(
-                id: "\(FlagRule.sequenceGap.rawValue)|\(urn)|\(m.lowerBound)", rule: .sequenceGap, subject: urn,
-                subjectKind: nil, since: gap.after.firstAt, inclusive: true,
-                periods: [AccountabilityPeriod(from: gap.after.firstAt, accountable: urn, accountableKind: source.kind, area: nil)],
-                causes: [FlagEventRef(eventId: gap.after.firstEventId, at: gap.after.firstAt)],
-                details: "Source \(urn) is missing sequence number(s) \(text): the view holds its event \(gap.after.lo) (at \(gap.after.firstAt)) but not these")
-        }
+        gapList.map(flag(for:))
     }
+
+    /// The missing runs below the highest number, as values (see `gaps`).
+    var gapList: [SequenceGap] {
+        var out: [SequenceGap] = []
+        var next: Int64 = 1
+        for range in ranges {
+            if range.lo > next { out.append(SequenceGap(from: next, through: range.lo - 1, after: range)) }
+            next = range.hi + 1
+        }
+        return out
+    }
+
+    /// The sequence-gap flag of one missing run.
+    func flag(for gap: SequenceGap) -> FlagRecord {
+        let urn = source.urn
+        let text = gap.from == gap.through ? "\(gap.from)" : "\(gap.from)–\(gap.through)"
+        return FlagRecord(
+            id: "\(FlagRule.sequenceGap.rawValue)|\(urn)|\(gap.from)", rule: .sequenceGap, subject: urn,
+            subjectKind: nil, since: gap.after.firstAt, inclusive: true,
+            periods: [AccountabilityPeriod(from: gap.after.firstAt, accountable: urn, accountableKind: source.kind, area: nil)],
+            causes: [FlagEventRef(eventId: gap.after.firstEventId, at: gap.after.firstAt)],
+            details: "Source \(urn) is missing sequence number(s) \(text): the view holds its event \(gap.after.lo) (at \(gap.after.firstAt)) but not these")
+    }
+}
+
+/// One missing run of a source's sequence numbers and the delivered run right after it: all a
+/// sequence-gap flag is made of, so two gaps with equal values give equal flags.
+struct SequenceGap: Sendable, Hashable {
+    /// First missing number.
+    var from: Int64
+    /// Last missing number.
+    var through: Int64
+    /// The delivered run after the gap.
+    var after: SequenceRange
 }

@@ -65,7 +65,9 @@ public struct ProjectionEngine: Sendable {
 
     struct SourceEntry: Sendable {
         var sequence: SourceSequence
-        var record: SourceRecord
+        /// The gaps the source's stored flags were made from (flags are built only for the gaps
+        /// a batch changes: during a catch-up a source can have thousands of transient gaps).
+        var gaps: [SequenceGap]
     }
 
     private var cases: [String: CaseEntry] = [:]
@@ -172,9 +174,9 @@ public struct ProjectionEngine: Sendable {
         }
         for urn in touchedSources.sorted() {
             guard var entry = pendingSources.removeValue(forKey: urn) else { continue }
-            let record = entry.sequence.record
-            diffFlags(entry.record.flags, record.flags, &changes)
-            entry.record = record
+            let gaps = entry.sequence.gapList
+            diffGaps(entry.gaps, gaps, of: entry.sequence, &changes)
+            entry.gaps = gaps
             changes.sourceStates[urn] = SubjectStateCoding.encode(entry.sequence)
             changes.dirty.insert(.source(urn))
             pendingSources[urn] = entry
@@ -190,11 +192,11 @@ public struct ProjectionEngine: Sendable {
         for sequence in sequences {
             let urn = sequence.source.urn
             let before = try takeSource(sequence.source, store)
-            let record = sequence.record
-            diffFlags(before.record.flags, record.flags, &changes)
+            let gaps = sequence.gapList
+            diffGaps(before.gaps, gaps, of: sequence, &changes)
             changes.sourceStates[urn] = SubjectStateCoding.encode(sequence)
             changes.dirty.insert(.source(urn))
-            pendingSources[urn] = SourceEntry(sequence: sequence, record: record)
+            pendingSources[urn] = SourceEntry(sequence: sequence, gaps: gaps)
         }
         return changes
     }
@@ -286,7 +288,7 @@ public struct ProjectionEngine: Sendable {
                 entry = try takeSource(source, store)
                 sources[urn] = entry
             }
-            return entry.sequence.ranges.isEmpty ? nil : SubjectCanonical.bytes(entry.record)
+            return entry.sequence.ranges.isEmpty ? nil : SubjectCanonical.bytes(entry.sequence.record)
         }
     }
 
@@ -378,6 +380,33 @@ public struct ProjectionEngine: Sendable {
         }
     }
 
+    /// The sequence-gap flag changes between two gap lists of one source, both ascending: only
+    /// gaps that differ get their flags built.
+    private func diffGaps(_ old: [SequenceGap], _ new: [SequenceGap], of sequence: SourceSequence,
+                          _ changes: inout ViewChanges) {
+        func record(old: SequenceGap?, new: SequenceGap?) {
+            let was = old.map(sequence.flag(for:))
+            let now = new.map(sequence.flag(for:))
+            guard let id = now?.id ?? was?.id else { return }
+            changes.flags[id] = Change(old: changes.flags[id]?.old ?? was, new: now)
+        }
+        var i = 0
+        var j = 0
+        while i < old.count || j < new.count {
+            if i < old.count, j < new.count, old[i].from == new[j].from {
+                if old[i] != new[j] { record(old: old[i], new: new[j]) }
+                i += 1
+                j += 1
+            } else if j >= new.count || (i < old.count && old[i].from < new[j].from) {
+                record(old: old[i], new: nil)
+                i += 1
+            } else {
+                record(old: nil, new: new[j])
+                j += 1
+            }
+        }
+    }
+
     // MARK: loading
 
     /// The case's entry, moved out of the batch or the cache (so mutating it copies nothing);
@@ -453,7 +482,7 @@ public struct ProjectionEngine: Sendable {
         if let entry = pendingSources.removeValue(forKey: urn) { return entry }
         if let entry = sources.removeValue(forKey: urn) { return entry }
         let sequence = try store.sourceSequence(urn) ?? SourceSequence(source: source)
-        return SourceEntry(sequence: sequence, record: sequence.record)
+        return SourceEntry(sequence: sequence, gaps: sequence.gapList)
     }
 }
 
