@@ -64,17 +64,6 @@ public struct SourceSequence: Sendable, Hashable {
     /// The highest number delivered.
     public var highest: Int64 { ranges.last?.hi ?? 0 }
 
-    /// The missing runs below the highest number, each with the event after it.
-    public var gaps: [(missing: ClosedRange<Int64>, after: SequenceRange)] {
-        var out: [(ClosedRange<Int64>, SequenceRange)] = []
-        var next: Int64 = 1
-        for range in ranges {
-            if range.lo > next { out.append(((next...(range.lo - 1)), range)) }
-            next = range.hi + 1
-        }
-        return out
-    }
-
     /// Rule 7 (sequence-gap): one open flag per missing run, from the event time of the source's
     /// first event after it. As known now a gap exists only while numbers are missing; once they
     /// arrive it is gone (the "as shown" perspective shows the gaps the view had then).
@@ -82,8 +71,8 @@ public struct SourceSequence: Sendable, Hashable {
         gapList.map(flag(for:))
     }
 
-    /// The missing runs below the highest number, as values (see `gaps`).
-    var gapList: [SequenceGap] {
+    /// The missing runs below the highest number, each with the delivered run after it.
+    public var gapList: [SequenceGap] {
         var out: [SequenceGap] = []
         var next: Int64 = 1
         for range in ranges {
@@ -108,11 +97,11 @@ public struct SourceSequence: Sendable, Hashable {
 
 /// One missing run of a source's sequence numbers and the delivered run right after it: all a
 /// sequence-gap flag is made of, so two gaps with equal values give equal flags.
-struct SequenceGap: Sendable, Hashable {
+public struct SequenceGap: Sendable, Hashable {
     /// First missing number.
-    var from: Int64
+    public var from: Int64
     /// Last missing number.
-    var through: Int64
+    public var through: Int64
     /// The delivered run after the gap.
-    var after: SequenceRange
+    public var after: SequenceRange
 }
