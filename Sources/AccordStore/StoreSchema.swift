@@ -8,7 +8,8 @@ import GRDB
 /// - `journal`: the append-only, hash-chained journal of applied events, each record kept byte
 ///   for byte (headers in `HeaderCoding`'s compact form), with its coordinates and hashes.
 /// - `view_*`: the view, a cache of the journal that can always be rebuilt from it: per-subject
-///   states (`view_state`), the flag index (`view_flag`, `view_flag_count`), case summaries and
+///   states (`view_state`), the flag index of cases and contracts (`view_flag`, `view_flag_count`;
+///   sequence-gap flags are derived from the sources' states when read), case summaries and
 ///   area counters (`view_case`, `view_area_count`), referral rows (`view_referral`), contracts
 ///   by area (`view_contract`), and the digest tree's leaves and buckets (`view_leaf`, `view_bucket`).
 /// - integrity and consumption: chain states and checkpoints, journal checkpoints, consumer
@@ -119,6 +120,14 @@ enum StoreSchema {
                   PRIMARY KEY (source, topic, partition, ord)) WITHOUT ROWID;
                 """)
             try ChainLinkRows.moveLinksOutOfStates(db)
+        }
+        migrator.registerMigration("v5-derived-gap-flags") { db in
+            // Sequence-gap flags are derived from the sources' stored runs when read; rows of
+            // them written by earlier projectors would be read twice.
+            try db.execute(sql: """
+                DELETE FROM view_flag WHERE rule = 'sequence-gap';
+                DELETE FROM view_flag_count WHERE rule = 'sequence-gap';
+                """)
         }
         return migrator
     }

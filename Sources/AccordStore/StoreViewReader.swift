@@ -183,21 +183,30 @@ public struct StoreViewReader: ViewQuerying {
                 """, arguments: [tn] + stateArguments + filterArguments + subjectArguments + keysetArguments + [page.limit + 1])
                 .map { (($0["since_ns"], $0["subject"], $0["rule"], $0["id"]), $0["record"]) }
         }
-        var rows: [(sort: (Int64, String, String, String), record: Data)]
+        var rows: [(sort: (Int64, String, String, String), record: StoredOrDerived)]
         if filter.openOnly {
             // Flags resolved only after `t` are few at the present; without the hint SQLite walks
             // the whole flag order index for them (a bound LIMIT hides how few rows are wanted).
-            rows = try fetch("resolved_ns IS NULL", [])
-                + fetch("resolved_ns > ?", [tn], index: "INDEXED BY view_flag_resolved")
-            rows.sort { $0.sort < $1.sort }
+            rows = try (fetch("resolved_ns IS NULL", [])
+                + fetch("resolved_ns > ?", [tn], index: "INDEXED BY view_flag_resolved")).map { ($0.sort, .stored($0.record)) }
         } else {
-            rows = try fetch("", [])
+            rows = try fetch("", []).map { ($0.sort, .stored($0.record)) }
         }
+        let gaps = try Self.gapFlags(at: t, filter, db)
+        let cursor = keyset.count == 4 ? Int64(keyset[0]).map { ($0, keyset[1], keyset[2], keyset[3]) } : nil
+        rows += gaps.compactMap { flag in
+            let sort = (flag.since.nanosecondsSinceEpoch, flag.subject, flag.rule.rawValue, flag.id)
+            return cursor.map { sort > $0 } ?? true ? (sort, .derived(flag)) : nil
+        }
+        rows.sort { $0.sort < $1.sort }
         var items: [Flag] = []
         for row in rows.prefix(page.limit) {
-            if let flag = try Self.decode(row.record).flag(asOf: t) { items.append(flag) }
+            switch row.record {
+            case .stored(let data): if let flag = try Self.decode(data).flag(asOf: t) { items.append(flag) }
+            case .derived(let flag): items.append(flag)
+            }
         }
-        let total: Int
+        var total: Int
         if filter.subject != nil {
             let state = filter.openOnly ? " AND (resolved_ns IS NULL OR resolved_ns > ?)" : ""
             let stateArguments: StatementArguments = filter.openOnly ? [tn] : []
@@ -207,6 +216,7 @@ public struct StoreViewReader: ViewQuerying {
         } else {
             total = try Self.countFlags(filter.openOnly, t, filters, filterArguments, db)
         }
+        total += gaps.count
         let next = rows.count > page.limit ? items.last.map {
             KeyCursor.encode([String($0.since.nanosecondsSinceEpoch), $0.subject, $0.rule.rawValue, $0.id])
         } : nil
@@ -247,6 +257,32 @@ public struct StoreViewReader: ViewQuerying {
         var out: [Flag] = []
         for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
             if let flag = try Self.decode(row["record"]).flag(asOf: t), filter.matches(flag) { out.append(flag) }
+        }
+        let gaps = try Self.gapFlags(at: t, filter, db)
+        return gaps.isEmpty ? out : (out + gaps).sorted(by: Flag.precedes)
+    }
+
+    /// A flag row read from `view_flag`, or a flag derived at read time.
+    private enum StoredOrDerived {
+        case stored(Data)
+        case derived(Flag)
+    }
+
+    /// The sequence-gap flags at `t` passing `filter`, derived from the sources' stored sequences
+    /// (the store keeps no rows for them: a source's gaps are a function of its runs, and during
+    /// a catch-up thousands open and close). Costs in proportion to the sources and their gaps.
+    static func gapFlags(at t: Timestamp, _ filter: FlagFilter, _ db: Database) throws -> [Flag] {
+        if let rule = filter.rule, rule != .sequenceGap { return [] }
+        if filter.area != nil { return [] }
+        let facts = StoreFacts(db: db)
+        var out: [Flag] = []
+        for urn in try facts.allSources() {
+            if let subject = filter.subject, subject != urn { continue }
+            if let accountable = filter.accountable, accountable != urn { continue }
+            guard let sequence = try facts.sourceSequence(urn) else { continue }
+            for record in sequence.flagRecords() {
+                if let flag = record.flag(asOf: t), filter.matches(flag) { out.append(flag) }
+            }
         }
         return out
     }

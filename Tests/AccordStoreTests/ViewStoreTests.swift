@@ -5,6 +5,7 @@ import AccordSimulation
 import AccordStore
 import AccordTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// The stored view against the reference: `ProjectionState` folds every question from the facts
@@ -203,5 +204,38 @@ struct ViewStoreTests {
         #expect(summary?.openFlagsByRule == [KeyCount(key: "referral-unanswered", count: 1)])
         let before = try await reader.areaSummary("london-north", at: ViewInstant(asOf: day(2)))
         #expect(before?.openFlagsByRule == [])
+    }
+
+    @Test("sequence-gap flags are derived from the stored runs: listed, paged, filtered and counted with the stored flags, never stored as rows")
+    func gapFlagsDerivedOnRead() async throws {
+        // Drop three events of the probation office (two of them adjacent): two gaps.
+        let numbered = Self.events.filter { $0.0.source.urn == probationURN }.map(\.0.sequence).sorted()
+        try #require(numbered.count > 100)
+        let dropped: Set<Int64> = [numbered[40], numbered[41], numbered[90]]
+        let events = Self.events.filter { !($0.0.source.urn == probationURN && dropped.contains($0.0.sequence)) }
+        let (path, writer, reader) = try Self.stored("gaps", events, batchSize: 37)
+        defer { TemporaryPaths.removeStore(path) }
+        let reference = Self.reference(events)
+        let now = try #require(Self.latest.adding(seconds: 3 * 86_400))
+        let gaps = reference.flags(asOf: now, filter: FlagFilter(rule: .sequenceGap))
+        #expect(gaps.map(\.subject) == [probationURN, probationURN], "the reference sees the two gaps")
+        let filters: [FlagFilter] = [.all, .openOnly, FlagFilter(rule: .sequenceGap), FlagFilter(accountable: probationURN, openOnly: true),
+                                     FlagFilter(accountableKind: .probation), FlagFilter(subject: probationURN),
+                                     FlagFilter(area: "london-north", openOnly: true), FlagFilter(rule: .caseUnallocated)]
+        for instant in [ViewInstant(asOf: now), ViewInstant(asOf: gaps[1].since), ViewInstant(asOf: gaps[1].since, knownAt: now)] {
+            for filter in filters {
+                let expected = reference.flags(asOf: instant.asOf, knownAt: instant.knownAt, filter: filter)
+                for limit in [1, 3, 1_000] {
+                    let (got, totals) = try await Self.allFlags(reader, at: instant, filter: filter, limit: limit)
+                    #expect(got == expected, "flags with \(filter) at \(instant), pages of \(limit)")
+                    if instant.asOf == now { #expect(totals == [expected.count], "total with \(filter), pages of \(limit)") }
+                }
+            }
+        }
+        _ = writer
+        let rows = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM view_flag WHERE rule = 'sequence-gap'")
+        }
+        #expect(rows == 0)
     }
 }

@@ -67,7 +67,7 @@ public struct SourceSequence: Sendable, Hashable {
     /// Rule 7 (sequence-gap): one open flag per missing run, from the event time of the source's
     /// first event after it. As known now a gap exists only while numbers are missing; once they
     /// arrive it is gone (the "as shown" perspective shows the gaps the view had then).
-    func flagRecords() -> [FlagRecord] {
+    public func flagRecords() -> [FlagRecord] {
         gapList.map(flag(for:))
     }
 

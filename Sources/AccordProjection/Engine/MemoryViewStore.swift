@@ -80,6 +80,7 @@ public struct MemoryViewStore: ViewFactsReader, Sendable {
         (sourceEvents[urn] ?? []).filter { e in knownAt.map { e.recordedAt <= $0 } ?? true }.map(\.event)
     }
 
-    /// Every flag record stored (from the engine's changes).
-    public var flagRecords: [FlagRecord] { Array(flags.values) }
+    /// Every flag record of the view: those stored from the engine's changes, and the
+    /// sequence-gap flags derived from the sources' sequences.
+    public var flagRecords: [FlagRecord] { Array(flags.values) + sequences.values.flatMap { $0.flagRecords() } }
 }

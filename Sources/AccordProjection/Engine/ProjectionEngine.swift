@@ -63,11 +63,11 @@ public struct ProjectionEngine: Sendable {
         var record: AreaRecord?
     }
 
+    /// A source's sequence numbers. Its sequence-gap flags are not part of `ViewChanges`: they
+    /// are a function of the runs, which the store keeps, so readers derive them (during a
+    /// catch-up a source read from many partitions has thousands of gaps that open and close).
     struct SourceEntry: Sendable {
         var sequence: SourceSequence
-        /// The gaps the source's stored flags were made from (flags are built only for the gaps
-        /// a batch changes: during a catch-up a source can have thousands of transient gaps).
-        var gaps: [SequenceGap]
     }
 
     private var cases: [String: CaseEntry] = [:]
@@ -173,13 +173,9 @@ public struct ProjectionEngine: Sendable {
             pendingAreas[area] = entry
         }
         for urn in touchedSources.sorted() {
-            guard var entry = pendingSources.removeValue(forKey: urn) else { continue }
-            let gaps = entry.sequence.gapList
-            diffGaps(entry.gaps, gaps, of: entry.sequence, &changes)
-            entry.gaps = gaps
+            guard let entry = pendingSources[urn] else { continue }
             changes.sourceStates[urn] = SubjectStateCoding.encode(entry.sequence)
             changes.dirty.insert(.source(urn))
-            pendingSources[urn] = entry
         }
         return changes
     }
@@ -191,12 +187,9 @@ public struct ProjectionEngine: Sendable {
         var changes = ViewChanges()
         for sequence in sequences {
             let urn = sequence.source.urn
-            let before = try takeSource(sequence.source, store)
-            let gaps = sequence.gapList
-            diffGaps(before.gaps, gaps, of: sequence, &changes)
             changes.sourceStates[urn] = SubjectStateCoding.encode(sequence)
             changes.dirty.insert(.source(urn))
-            pendingSources[urn] = SourceEntry(sequence: sequence, gaps: gaps)
+            pendingSources[urn] = SourceEntry(sequence: sequence)
         }
         return changes
     }
@@ -380,33 +373,6 @@ public struct ProjectionEngine: Sendable {
         }
     }
 
-    /// The sequence-gap flag changes between two gap lists of one source, both ascending: only
-    /// gaps that differ get their flags built.
-    private func diffGaps(_ old: [SequenceGap], _ new: [SequenceGap], of sequence: SourceSequence,
-                          _ changes: inout ViewChanges) {
-        func record(old: SequenceGap?, new: SequenceGap?) {
-            let was = old.map(sequence.flag(for:))
-            let now = new.map(sequence.flag(for:))
-            guard let id = now?.id ?? was?.id else { return }
-            changes.flags[id] = Change(old: changes.flags[id]?.old ?? was, new: now)
-        }
-        var i = 0
-        var j = 0
-        while i < old.count || j < new.count {
-            if i < old.count, j < new.count, old[i].from == new[j].from {
-                if old[i] != new[j] { record(old: old[i], new: new[j]) }
-                i += 1
-                j += 1
-            } else if j >= new.count || (i < old.count && old[i].from < new[j].from) {
-                record(old: old[i], new: nil)
-                i += 1
-            } else {
-                record(old: nil, new: new[j])
-                j += 1
-            }
-        }
-    }
-
     // MARK: loading
 
     /// The case's entry, moved out of the batch or the cache (so mutating it copies nothing);
@@ -481,8 +447,7 @@ public struct ProjectionEngine: Sendable {
         let urn = source.urn
         if let entry = pendingSources.removeValue(forKey: urn) { return entry }
         if let entry = sources.removeValue(forKey: urn) { return entry }
-        let sequence = try store.sourceSequence(urn) ?? SourceSequence(source: source)
-        return SourceEntry(sequence: sequence, gaps: sequence.gapList)
+        return SourceEntry(sequence: try store.sourceSequence(urn) ?? SourceSequence(source: source))
     }
 }
 

@@ -26,7 +26,8 @@ public struct ViewChanges: Sendable {
     public var areaStates: [String: [UInt8]] = [:]
     /// New states of sources, by URN.
     public var sourceStates: [String: [UInt8]] = [:]
-    /// Flags added, changed or removed, by flag id.
+    /// Flags of cases and contracts added, changed or removed, by flag id. Sequence-gap flags are
+    /// not here: readers derive them from the sources' states (`SourceSequence.flagRecords()`).
     public var flags: [String: Change<FlagRecord>] = [:]
     /// Referral rows added, changed or removed, by (case id, referral id).
     public var referrals: [ReferralKey: Change<ReferralRow>] = [:]
