@@ -19,8 +19,10 @@ public final class StoreAuditReader: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw StoreAuditError.missing(path: path) }
         do {
             store = try ProjectorStore(readOnlyPath: path)
+        } catch let error as StoreError {
+            throw StoreAuditError.notAStore(path: path, reason: error.message)
         } catch {
-            throw StoreAuditError.notAStore(path: path)
+            throw StoreAuditError.notAStore(path: path, reason: "\(error)")
         }
     }
 
@@ -132,8 +134,8 @@ extension StoreAuditReader {
 public enum StoreAuditError: Error, Sendable, Equatable, CustomStringConvertible {
     /// There is no file at the path.
     case missing(path: String)
-    /// The file is not a projector store.
-    case notAStore(path: String)
+    /// The file is not a projector store, or not one this version can read without migrating it.
+    case notAStore(path: String, reason: String)
     /// The live store is still in use (a checkpoint could not complete).
     case inUse(path: String)
     /// The live store's journal changed since it was read.
@@ -144,7 +146,7 @@ public enum StoreAuditError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String {
         switch self {
         case .missing(let path): "no store at \(path)"
-        case .notAStore(let path): "\(path) is not a projector store (no journal table)"
+        case .notAStore(_, let reason): reason
         case .inUse(let path): "\(path) is in use (its write-ahead log could not be checkpointed); stop the projector first"
         case .changed(let path, let expected, let found):
             "\(path) changed while it was being rebuilt (journal ended at position \(expected), now \(found)); stop the projector and run again"

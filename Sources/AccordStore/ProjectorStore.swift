@@ -38,9 +38,15 @@ public final class ProjectorStore: Sendable {
         configuration.label = "accord.projector.store.readonly"
         configuration.readonly = true
         pool = try DatabasePool(path: path, configuration: configuration)
-        let migrated = try pool.read { db in try StoreSchema.migrator.hasCompletedMigrations(db) }
+        let (isStore, migrated) = try pool.read { db in
+            (try db.tableExists("journal"), try StoreSchema.migrator.hasCompletedMigrations(db))
+        }
+        guard isStore else { throw StoreError("\(path) is not a projector store (it has no journal table)") }
         guard migrated else {
-            throw StoreError("\(path) is not an up-to-date projector store; open it with the projector first to migrate it")
+            throw StoreError("""
+                \(path) was written by an earlier version of Accord; start the projector on it once to bring \
+                its schema up to date (audits open stores read-only and never migrate them)
+                """)
         }
         self.path = path
         readOnly = true

@@ -76,6 +76,25 @@ struct ProjectorStoreTests {
         #expect(mode == "wal")
     }
 
+    @Test("an audit refuses a file that is not a store, and a store of an earlier schema, saying which and what to do")
+    func auditOpenRefusals() throws {
+        let plain = TemporaryPaths.file("accord-not-a-store")
+        defer { TemporaryPaths.removeStore(plain) }
+        try DatabaseQueue(path: plain).write { try $0.execute(sql: "CREATE TABLE other (x INTEGER)") }
+        #expect { try StoreAuditReader(path: plain) } throws: { "\($0)".contains("has no journal table") }
+
+        let older = TemporaryPaths.file("accord-older-store")
+        defer { TemporaryPaths.removeStore(older) }
+        _ = try ProjectorStore(path: older)
+        try DatabaseQueue(path: older).write { db in
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = (SELECT max(identifier) FROM grdb_migrations)")
+        }
+        #expect { try StoreAuditReader(path: older) } throws: { "\($0)".contains("start the projector on it once") }
+        // The projector migrates it; the audit then opens it.
+        _ = try ProjectorStore(path: older)
+        _ = try StoreAuditReader(path: older)
+    }
+
     @Test("entries are chained across batches exactly as JournalWriter chains them, and the journal verifies")
     func journalChain() throws {
         let path = TemporaryPaths.file("accord-store")
