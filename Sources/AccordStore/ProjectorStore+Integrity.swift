@@ -91,7 +91,7 @@ extension ProjectorStore {
     public func integrityCounts() throws -> IntegrityCounts {
         try pool.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
-            let verified = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal WHERE verified = 1") ?? 0
+            let verified = total - (try Int.fetchOne(db, sql: "SELECT count(*) FROM journal_unverified") ?? 0)
             return IntegrityCounts(
                 verified: verified, provisional: total - verified,
                 chainCheckpoints: try Int.fetchOne(db, sql: "SELECT count(*) FROM chain_checkpoints") ?? 0,
@@ -109,12 +109,14 @@ extension ProjectorStore {
     /// on `db` (a connection the caller already holds, e.g. inside `asyncRead`).
     public static func provisional(eventIds: [String], in db: Database) throws -> Set<String> {
         var out: Set<String> = []
-        let statement = try db.cachedStatement(sql: "SELECT verified FROM journal WHERE event_id = ?")
+        let statement = try db.cachedStatement(sql: """
+            SELECT 1 FROM journal j JOIN journal_unverified u ON u.topic_id = j.topic_id AND u.partition = j.partition
+              AND u."offset" = j."offset" AND u.position = j.position
+            WHERE j.event_id = ?
+            """)
         for id in eventIds {
             guard let uuid = UUID(uuidString: id) else { continue }
-            if let verified = try Int64.fetchOne(statement, arguments: [Data(uuidBytes(uuid))]), verified == 0 {
-                out.insert(id)
-            }
+            if try Int64.fetchOne(statement, arguments: [Data(uuidBytes(uuid))]) != nil { out.insert(id) }
         }
         return out
     }

@@ -103,7 +103,7 @@ public final class ProjectorStore: Sendable {
         while true {
             let page: [JournaledEvent] = try pool.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT * FROM journal WHERE position > ? AND time_ns <= ? ORDER BY position LIMIT ?
+                    SELECT *, \(Self.verifiedColumn) FROM journal WHERE position > ? AND time_ns <= ? ORDER BY position LIMIT ?
                     """, arguments: [after, limit, max(1, pageSize)])
                     .map { try Self.journaledEvent($0, ids) }
             }
@@ -112,6 +112,12 @@ public final class ProjectorStore: Sendable {
             after = last.position
         }
     }
+
+    /// The result column `verified` of a journal row: 1 when no unverified mark is left for it.
+    static let verifiedColumn = """
+        NOT EXISTS (SELECT 1 FROM journal_unverified u WHERE u.topic_id = journal.topic_id AND u.partition = journal.partition
+          AND u."offset" = journal."offset" AND u.position = journal.position) AS verified
+        """
 
     static func journaledEvent(_ row: Row, _ ids: StoreIds) throws -> JournaledEvent {
         let position: Int64 = row["position"]
@@ -157,7 +163,7 @@ public final class ProjectorStore: Sendable {
         try pool.read { db in
             let ids = try StoreIds(db)
             guard let topicId = ids.topicId(coordinates.topic) else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT * FROM journal WHERE topic_id = ? AND partition = ? AND \"offset\" = ?",
+            return try Row.fetchOne(db, sql: "SELECT *, \(Self.verifiedColumn) FROM journal WHERE topic_id = ? AND partition = ? AND \"offset\" = ?",
                                     arguments: [topicId, Int64(coordinates.partition), coordinates.offset])
                 .map { try Self.journaledEvent($0, ids) }
         }

@@ -12,6 +12,8 @@ import GRDB
 ///   sequence-gap flags are derived from the sources' states when read), case summaries and
 ///   area counters (`view_case`, `view_area_count`), referral rows (`view_referral`), contracts
 ///   by area (`view_contract`), and the digest tree's leaves and buckets (`view_leaf`, `view_bucket`).
+/// - `journal_unverified`: the coordinates and positions of journal entries not yet covered by a
+///   verified checkpoint of their chain (every other entry is verified).
 /// - integrity and consumption: chain states and checkpoints, journal checkpoints, consumer
 ///   offsets, dead letters and unread ranges.
 enum StoreSchema {
@@ -127,6 +129,18 @@ enum StoreSchema {
             try db.execute(sql: """
                 DELETE FROM view_flag WHERE rule = 'sequence-gap';
                 DELETE FROM view_flag_count WHERE rule = 'sequence-gap';
+                """)
+        }
+        migrator.registerMigration("v6-unverified-entries") { db in
+            // Entries awaiting their chain's checkpoint, one small row each, deleted when verified:
+            // marking a journal row verified in place rewrote the whole row (record included).
+            try db.execute(sql: """
+                CREATE TABLE journal_unverified (topic_id INTEGER NOT NULL, partition INTEGER NOT NULL,
+                  "offset" INTEGER NOT NULL, position INTEGER NOT NULL,
+                  PRIMARY KEY (topic_id, partition, "offset", position)) WITHOUT ROWID;
+                INSERT INTO journal_unverified (topic_id, partition, "offset", position)
+                  SELECT topic_id, partition, "offset", position FROM journal WHERE verified = 0;
+                ALTER TABLE journal DROP COLUMN verified;
                 """)
         }
         return migrator

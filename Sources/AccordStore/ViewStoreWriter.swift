@@ -139,8 +139,11 @@ public struct ViewStoreWriter: Sendable {
         let exists = try db.cachedStatement(sql: "SELECT 1 FROM journal WHERE event_id = ?")
         let insert = try db.cachedStatement(sql: """
             INSERT INTO journal (position, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject,
-              time_ns, recorded_ns, key, headers, value, event_hash, entry_hash, chain_position, verified)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              time_ns, recorded_ns, key, headers, value, event_hash, entry_hash, chain_position)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let unverified = try db.cachedStatement(sql: """
+            INSERT INTO journal_unverified (topic_id, partition, "offset", position) VALUES (?, ?, ?, ?)
             """)
         for pending in batch.entries {
             var entry = pending.entry
@@ -160,14 +163,19 @@ public struct ViewStoreWriter: Sendable {
             entry.position = chained.position
             entry.entryHash = chained.entryHash
             let canonical = pending.event.idString
+            let topicId = try ids.topic(entry.topic, db)
             try insert.execute(arguments: [
                 entry.position, idBytes, entry.eventId == canonical ? nil : entry.eventId,
-                try ids.topic(entry.topic, db), Int64(entry.partition), entry.offset, try ids.source(entry.source, db),
+                topicId, Int64(entry.partition), entry.offset, try ids.source(entry.source, db),
                 entry.sequence, entry.subject, entry.time.nanosecondsSinceEpoch, entry.recordedAt.nanosecondsSinceEpoch,
                 entry.message.key.map { Data($0) }, Data(HeaderCoding.encode(entry.message.headers)), Data(entry.message.value),
-                Data(entry.eventHash.bytes), Data(chained.entryHash.bytes), entry.chainPosition, entry.verified ? 1 : 0,
+                Data(entry.eventHash.bytes), Data(chained.entryHash.bytes), entry.chainPosition,
             ])
-            if entry.verified { result.newlyVerified.append(entry.eventId) }
+            if entry.verified {
+                result.newlyVerified.append(entry.eventId)
+            } else {
+                try unverified.execute(arguments: [topicId, Int64(entry.partition), entry.offset, entry.position])
+            }
             result.appended.append(entry)
             fresh.append(IncomingEvent(upcaster.upcast(pending.event), recordedAt: entry.recordedAt))
         }
@@ -223,19 +231,14 @@ public struct ViewStoreWriter: Sendable {
 
     private mutating func writeIntegrity(_ batch: StoreBatch, _ db: Database, _ result: inout StoreCommit) throws {
         if !batch.verifiedRecords.isEmpty {
-            let find = try db.cachedStatement(sql: """
-                SELECT event_id, id_text FROM journal WHERE topic_id = ? AND partition = ? AND "offset" = ? AND verified = 0
-                """)
             let mark = try db.cachedStatement(sql: """
-                UPDATE journal SET verified = 1 WHERE topic_id = ? AND partition = ? AND "offset" = ? AND verified = 0
+                DELETE FROM journal_unverified WHERE topic_id = ? AND partition = ? AND "offset" = ? RETURNING position
                 """)
+            let find = try db.cachedStatement(sql: "SELECT event_id, id_text FROM journal WHERE position = ?")
             for record in batch.verifiedRecords {
                 guard let topicId = ids.topicId(record.topic) else { continue }
-                let arguments: StatementArguments = [topicId, Int64(record.partition), record.offset]
-                let rows = try Row.fetchAll(find, arguments: arguments)
-                guard !rows.isEmpty else { continue }
-                try mark.execute(arguments: arguments)
-                for row in rows {
+                for position in try Int64.fetchAll(mark, arguments: [topicId, Int64(record.partition), record.offset]) {
+                    guard let row = try Row.fetchOne(find, arguments: [position]) else { continue }
                     let data: Data = row["event_id"]
                     let text: String? = row["id_text"]
                     result.newlyVerified.append(text ?? uuidText(data))
