@@ -173,17 +173,41 @@ public final class Projector: Service, Sendable {
     public func run() async throws {
         try consumer.subscribe(Self.topics)
         logger.notice("projector consuming", metadata: ["topics": "\(Self.topics.joined(separator: ","))"])
+        // Two stages overlap: while the store commits one batch (on the writer's thread), this task
+        // fetches, screens and decodes the next. A batch is committed only after the one before it.
+        let inFlight = Mutex<Task<Void, any Error>?>(nil)
         do {
             try await cancelWhenGracefulShutdown {
+                var state = ScreenState(verifier: self.runtime.withLock { $0.verifier },
+                                        expectedOffsets: self.appliedOffsets.withLock { $0 })
+                var previous: StoreBatch?
                 while !Task.isCancelled {
                     let records = try await self.consumer.nextBatch(maxRecords: self.configuration.batchSize)
                     if records.isEmpty { break }
-                    try await self.process(records)
+                    // Partitions assigned since (a rebalance) resume from the store's offsets.
+                    for (partition, offset) in self.appliedOffsets.withLock({ $0 }) where (state.expectedOffsets[partition] ?? 0) < offset {
+                        state.expectedOffsets[partition] = offset
+                    }
+                    let prepared = try self.prepare(records, state: &state, inFlight: previous)
+                    try await inFlight.withLock { $0 }?.value
+                    previous = prepared.batch
+                    inFlight.withLock { $0 = Task { try await self.finish(prepared) } }
                 }
             }
+            try await inFlight.withLock { $0 }?.value
         } catch is CancellationError {
-            // Shutdown: the last committed batch is the resume point.
+            // Shutdown: the batch being committed finishes; the last committed batch is the resume point.
+            do {
+                try await inFlight.withLock { $0 }?.value
+            } catch {
+                logger.error("the last batch was not committed; it is read again at the next start", metadata: ["error": "\(error)"])
+            }
         } catch {
+            do {
+                try await inFlight.withLock { $0 }?.value
+            } catch let second {
+                logger.error("the batch being committed failed as well", metadata: ["error": "\(second)"])
+            }
             await closeClients()
             throw error
         }
@@ -251,8 +275,7 @@ public final class Projector: Service, Sendable {
 
     /// Records skipped on a partition: the first offset read after a position that was not the
     /// next expected one (an offset reset past records the projector never read).
-    private func detectUnread(_ records: [ConsumerRecord], into batch: inout StoreBatch) {
-        var expected = appliedOffsets.withLock { $0 }
+    private func detectUnread(_ records: [ConsumerRecord], expected: inout [TopicPartition: Int64], into batch: inout StoreBatch) {
         let now = ServiceClock.system.now()
         for record in records {
             let partition = record.topicPartition
@@ -270,22 +293,42 @@ public final class Projector: Service, Sendable {
         }
     }
 
-    /// Checks, dead-letters, journals, applies and commits one batch of records.
-    func process(_ records: [ConsumerRecord]) async throws {
+    /// What the consuming loop carries from one batch it screened to the next: the chain
+    /// verifier after the batches screened so far (committed or not) and the next offset per
+    /// partition they reached.
+    struct ScreenState: Sendable {
+        var verifier: ChainVerifier?
+        var expectedOffsets: [TopicPartition: Int64]
+    }
+
+    /// A batch screened and decoded, ready to be committed.
+    struct PreparedBatch: Sendable {
+        var records: [ConsumerRecord]
+        var batch: StoreBatch
+        var rejected: [(record: ConsumerRecord, reason: String)]
+        /// The verifier state after this batch, installed once it is committed.
+        var verifier: ChainVerifier?
+        var started: ContinuousClock.Instant
+    }
+
+    /// Checks, decodes and sorts one batch of records into what the store commits: entries,
+    /// dead letters, verified marks, chain states, unread ranges and offsets. Pure CPU work on the
+    /// consuming task, so it overlaps the store's commit of the batch before (`inFlight`, whose
+    /// entries an orphan may be among).
+    func prepare(_ records: [ConsumerRecord], state: inout ScreenState, inFlight: StoreBatch?) throws -> PreparedBatch {
         let started = ContinuousClock.now
         var batch = StoreBatch()
         var rejected: [(record: ConsumerRecord, reason: String)] = []
         var nextOffsets: [TopicPartition: Int64] = [:]
-        var runtime = self.runtime.withLock { $0 }
-        let verifierBefore = runtime.verifier
+        let verifierBefore = state.verifier
         var orphans: [ChainLink] = []
-        detectUnread(records, into: &batch)
+        detectUnread(records, expected: &state.expectedOffsets, into: &batch)
         for record in records {
             nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             let message = record.binaryMessage
             let eventHash: Hash256
             let link: ChainLink?
-            switch screen(record, message, verifier: &runtime.verifier, batch: &batch, orphans: &orphans) {
+            switch screen(record, message, verifier: &state.verifier, batch: &batch, orphans: &orphans) {
             case .skip:
                 continue
             case .reject(let reason):
@@ -310,6 +353,7 @@ public final class Projector: Service, Sendable {
         for orphan in orphans {
             let coordinates = RecordCoordinates(topic: orphan.chain.topic, partition: orphan.chain.partition, offset: orphan.offset)
             let pending = batch.entries.first { $0.entry.coordinates == coordinates }?.entry
+                ?? inFlight?.entries.first { $0.entry.coordinates == coordinates }?.entry
             let journaled = try pending ?? store.journalEntry(at: coordinates)
             // An orphan that was never journaled was refused by the event check and is already dead-lettered.
             guard let journaled else { continue }
@@ -323,14 +367,23 @@ public final class Projector: Service, Sendable {
                                         timestampMilliseconds: nil)
             reject(record, reason: reason, into: &batch, rejected: &rejected)
         }
-        if let verifier = runtime.verifier {
+        if let verifier = state.verifier {
             batch.chainStates = verifier.chains.values.filter {
                 verifierBefore?.state(of: $0.chain)?.lastOffset != $0.lastOffset
             }.sorted { ($0.chain.source, $0.chain.topic, $0.chain.partition) < ($1.chain.source, $1.chain.topic, $1.chain.partition) }
         }
-        // Refused records must be safely on the dead-letter topic before their offsets are committed.
-        try await DeadLetterPublisher(producer: deadLetterProducer).send(rejected)
         batch.offsets = nextOffsets.map { StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value) }
+        return PreparedBatch(records: records, batch: batch, rejected: rejected, verifier: state.verifier, started: started)
+    }
+
+    /// Dead-letters what the batch refused, commits it to the store (with a signed journal
+    /// checkpoint when one is due), then publishes what it changed: integrity counts, applied
+    /// offsets, metrics and Kafka's committed offsets.
+    func finish(_ prepared: PreparedBatch) async throws {
+        var batch = prepared.batch
+        // Refused records must be safely on the dead-letter topic before their offsets are committed.
+        try await DeadLetterPublisher(producer: deadLetterProducer).send(prepared.rejected)
+        var runtime = self.runtime.withLock { $0 }
         if !batch.entries.isEmpty {
             runtime.batchesSinceCheckpoint += 1
             runtime.entriesSinceCheckpoint += batch.entries.count
@@ -346,6 +399,7 @@ public final class Projector: Service, Sendable {
             runtime.entriesSinceCheckpoint = 0
             runtime.lastCheckpoint = ContinuousClock.now
         }
+        runtime.verifier = prepared.verifier
         let installed = runtime
         self.runtime.withLock { $0 = installed }
         integrity.record(committed, chainCheckpoints: batch.chainCheckpoints.count, unread: batch.unreadRanges)
@@ -357,13 +411,13 @@ public final class Projector: Service, Sendable {
         }
         applied.increment(by: committed.appended.count)
         duplicates.increment(by: committed.duplicates)
-        refused.increment(by: rejected.count)
+        refused.increment(by: prepared.rejected.count)
         unreadCounter.increment(by: Int(batch.unreadRanges.reduce(0) { $0 + $1.count }))
-        batchTimer.recordInterval(since: started)
+        batchTimer.recordInterval(since: prepared.started)
         // Kafka's committed offsets follow the store's, for operators' tools; the store stays the authority,
         // so a failed commit here loses nothing (the next batch commits again).
         do {
-            try await consumer.commit(records)
+            try await consumer.commit(prepared.records)
         } catch {
             logger.debug("Kafka offset commit failed; the store keeps the authoritative offsets", metadata: ["error": "\(error)"])
         }
