@@ -89,6 +89,7 @@ let package = Package(
             name: "AccordService",
             dependencies: [
                 "AccordBus", "AccordKafka", "AccordEvents", "AccordJSON", "AccordIntegrity", "AccordHTTP", "AccordRuntime",
+                "AccordProjection",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -184,7 +185,7 @@ let package = Package(
             name: "AccordServiceTests",
             dependencies: [
                 "AccordService", "AccordBus", "AccordKafka", "AccordEvents", "AccordIntegrity", "AccordHTTP",
-                "AccordRuntime", "AccordProcesses",
+                "AccordRuntime", "AccordProcesses", "AccordProjection", "AccordSimulation", "AccordTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
