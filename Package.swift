@@ -174,7 +174,7 @@ let package = Package(
             dependencies: ["AccordAudit", "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka",
                            "AccordTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents"]),
+        .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents", "AccordProjection"]),
         .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents", "AccordTestSupport"]),
         .testTarget(
             name: "AccordStoreTests",
