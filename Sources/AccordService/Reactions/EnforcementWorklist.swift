@@ -54,21 +54,17 @@ public final class EnforcementWorklist: ReactionModel {
     public func items(asOf: Timestamp) -> [EnforcementWorkItem] {
         state.withLock { state in
             let pending = Worklist.pending(state.flagRecords, rule: .enforcementDecisionOverdue, agency: source.urn, asOf: asOf)
-            guard !pending.isEmpty else { return [] }
-            let view = state.folded(asOf: asOf)
-            var timelines: [String: [String: TimelineEntry]] = [:]
             return pending.compactMap { obligation -> EnforcementWorkItem? in
                 let caseId = obligation.record.subject
                 guard let start = obligation.startedBy else { return nil }
-                if timelines[caseId] == nil {
-                    timelines[caseId] = Dictionary(view.timeline(caseId).map { ($0.eventId, $0) }, uniquingKeysWith: { a, _ in a })
-                }
-                let entry = timelines[caseId]?[start.eventId]
-                let provider = entry.flatMap { $0.agency == .interventions ? EventSource(urn: $0.source)?.agencyId : nil }
+                // The event that started the incident, from the case's facts.
+                let facts = (try? state.facts.caseFacts(caseId)) ?? nil
+                let fact = facts?.visible(asOf: start.at, knownAt: nil).first { $0.eventId == start.eventId }
+                let provider = fact.flatMap { $0.source.kind == .interventions ? $0.source.agencyId : nil }
                 return EnforcementWorkItem(
-                    caseId: caseId, event: entry?.type ?? "", eventId: start.eventId, occurredAt: start.at.rfc3339,
-                    providerId: provider, referralId: obligation.record.referralId, summary: obligation.record.details,
-                    decideBy: obligation.dueBy.rfc3339, overdue: obligation.overdue)
+                    caseId: caseId, event: fact?.payload.kind.name ?? "", eventId: start.eventId,
+                    occurredAt: start.at.rfc3339, providerId: provider, referralId: obligation.record.referralId,
+                    summary: obligation.record.details, decideBy: obligation.dueBy.rfc3339, overdue: obligation.overdue)
             }
         }
     }

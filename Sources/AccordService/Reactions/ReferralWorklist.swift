@@ -58,21 +58,21 @@ public final class ReferralWorklist: ReactionModel {
     public func items(asOf: Timestamp) -> [ReferralWorkItem] {
         state.withLock { state in
             let pending = Worklist.pending(state.flagRecords, rule: .referralUnanswered, agency: source.urn, asOf: asOf)
-            guard !pending.isEmpty else { return [] }
-            let view = state.folded(asOf: asOf)
             return pending.compactMap { obligation -> ReferralWorkItem? in
                 let caseId = obligation.record.subject
-                guard let referralId = obligation.record.referralId,
-                      let referral = view.caseView(caseId)?.interventions.first(where: { $0.referralId == referralId }),
-                      let referredAt = referral.referredAt else { return nil }
-                let contractId = referral.contractId ?? obligation.record.contractId ?? ""
-                let known = view.contractPerformance(contractId)?.awardedAt.map { $0 <= referredAt } ?? false
-                let days = Int((obligation.dueBy.secondsSinceEpoch - referredAt.secondsSinceEpoch) / 86_400)
+                // The referral event that started the obligation, from the case's facts.
+                guard let start = obligation.startedBy, let referralId = obligation.record.referralId,
+                      let facts = (try? state.facts.caseFacts(caseId)) ?? nil,
+                      let fact = facts.visible(asOf: start.at, knownAt: nil).first(where: { $0.eventId == start.eventId }),
+                      case .probation(.interventionReferred(let referral)) = fact.payload else { return nil }
+                let contract = ((try? state.facts.contractFacts(referral.contractId)) ?? nil)
+                    .map { ContractFold(contractId: referral.contractId, facts: $0.visible(asOf: fact.time, knownAt: nil)) }
+                let days = Int((obligation.dueBy.secondsSinceEpoch - fact.time.secondsSinceEpoch) / 86_400)
                 return ReferralWorkItem(
-                    referralId: referralId, caseId: caseId, contractId: contractId,
-                    interventionType: referral.interventionType?.rawValue ?? "", referredBy: referral.referredBy ?? "",
-                    referredAt: referredAt.rfc3339, dueBy: referral.dueBy?.description ?? "",
-                    respondBy: obligation.dueBy.rfc3339, responseDays: days, contractKnown: known,
+                    referralId: referralId, caseId: caseId, contractId: referral.contractId,
+                    interventionType: referral.interventionType.rawValue, referredBy: fact.source.urn,
+                    referredAt: fact.time.rfc3339, dueBy: referral.dueBy.description,
+                    respondBy: obligation.dueBy.rfc3339, responseDays: days, contractKnown: contract?.awardedAt != nil,
                     overdue: obligation.overdue)
             }
         }
