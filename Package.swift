@@ -103,7 +103,7 @@ let package = Package(
         ),
         .executableTarget(name: "probation-service", dependencies: ["AccordService"]),
         .executableTarget(name: "interventions-service", dependencies: ["AccordService"]),
-        // The commissioner's service, with the adapter answering its contract alerts from the projection.
+        // The commissioner's service; its contract alerts come from the projection (AccordService's ProjectionContractAlertSource).
         .executableTarget(name: "commissioner-service", dependencies: ["AccordService", "AccordProjection", "AccordEvents"]),
         // The projector: consumes every agency topic, dead-letters bad records, applies the
         // projection into the store and serves the query API.
