@@ -89,6 +89,7 @@ let package = Package(
             name: "AccordService",
             dependencies: [
                 "AccordBus", "AccordKafka", "AccordEvents", "AccordJSON", "AccordIntegrity", "AccordHTTP", "AccordRuntime",
+                "AccordProjection",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -102,7 +103,7 @@ let package = Package(
         ),
         .executableTarget(name: "probation-service", dependencies: ["AccordService"]),
         .executableTarget(name: "interventions-service", dependencies: ["AccordService"]),
-        // The commissioner's service, with the adapter answering its contract alerts from the projection.
+        // The commissioner's service; its contract alerts come from the projection (AccordService's ProjectionContractAlertSource).
         .executableTarget(name: "commissioner-service", dependencies: ["AccordService", "AccordProjection", "AccordEvents"]),
         // The projector: consumes every agency topic, dead-letters bad records, applies the
         // projection into the store and serves the query API.
@@ -173,7 +174,7 @@ let package = Package(
             dependencies: ["AccordAudit", "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka",
                            "AccordTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents"]),
+        .testTarget(name: "AccordSimulationTests", dependencies: ["AccordSimulation", "AccordEvents", "AccordProjection"]),
         .testTarget(name: "AccordProjectionTests", dependencies: ["AccordProjection", "AccordEvents", "AccordTestSupport"]),
         .testTarget(
             name: "AccordStoreTests",
@@ -184,7 +185,7 @@ let package = Package(
             name: "AccordServiceTests",
             dependencies: [
                 "AccordService", "AccordBus", "AccordKafka", "AccordEvents", "AccordIntegrity", "AccordHTTP",
-                "AccordRuntime", "AccordProcesses",
+                "AccordRuntime", "AccordProcesses", "AccordProjection", "AccordSimulation", "AccordTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -12,6 +12,7 @@ struct Planner {
     var caseIds: [String] = []
     var caseOpenSecs: [Int64] = []
     var caseAreas: [String] = []
+    var caseOffices: [String] = []
 
     init(config: SimulationConfig, contracts: [SimulatedContract]) {
         self.config = config
@@ -29,6 +30,7 @@ struct Planner {
             simulation.run()
             caseOpenSecs.append(simulation.openSec)
             caseAreas.append(simulation.area)
+            caseOffices.append(simulation.office.id)
             pending.append(contentsOf: simulation.out)
             tally.merge(simulation.tally)
         }
@@ -106,7 +108,7 @@ struct Planner {
         }
     }
 
-    /// Provider events about referrals probation never made.
+    /// Provider events about referrals probation had not made; every second one is referred a few days later.
     private mutating func planActivityWithoutReferral() {
         guard !caseIds.isEmpty, !contracts.isEmpty else { return }
         var rng = SplitMix64.stream(seed: config.seed, 3)
@@ -134,6 +136,16 @@ struct Planner {
             pending.append(Pending(sec: t, agency: .interventions, agencyId: contract.providerId, payload: payload,
                                    id: ids.next(), correlationId: referralId))
             if t < period.endSec { tally.flags[.activityWithoutReferral, default: 0] += 1 }
+            // Every second one is put right: probation makes the referral a few days later.
+            if k % 2 == 1 {
+                let referredAt = period.daytime(after: t, days: 2...6, &rng)
+                pending.append(Pending(sec: referredAt, agency: .probation, agencyId: caseOffices[c],
+                                       payload: InterventionReferred(caseId: caseId, referralId: referralId,
+                                                                     contractId: contract.contractId, providerId: contract.providerId,
+                                                                     interventionType: contract.interventionType,
+                                                                     dueBy: period.date(referredAt + 28 * Period.day)).payload,
+                                       id: ids.next(), correlationId: referralId))
+            }
         }
     }
 }

@@ -58,7 +58,8 @@ public struct SimulationSummary: Sendable, Hashable, CustomStringConvertible {
     public let last: Timestamp?
 
     /// The flag rules the simulation deliberately provokes, in report order (every rule except
-    /// `sequence-gap`: submissions go through the services, which number them without gaps).
+    /// `sequence-gap`: submissions go through the services, which number them without gaps; only
+    /// `Simulation.delivered`, the events as published straight to the topics, skips numbers).
     /// The projector decides what it actually raises.
     public static let provokedFlags: [FlagRule] = [
         .caseUnallocated, .referralUnanswered, .interventionNotStarted, .enforcementDecisionOverdue,

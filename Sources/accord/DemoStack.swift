@@ -55,6 +55,9 @@ final class DemoStack: @unchecked Sendable {
     /// The public key registry given to the projector.
     var registry: URL { keys.appendingPathComponent("registry.json") }
 
+    /// The map of areas to probation offices given to the projector (`--area-offices`).
+    var areaOffices: URL { data.appendingPathComponent("area-offices.json") }
+
     /// The key file of one agency.
     func keyFile(kind: AgencyKind, agencyId: String) -> URL {
         keys.appendingPathComponent("\(kind.rawValue)-\(agencyId).signing-key.json")
@@ -92,10 +95,14 @@ final class DemoStack: @unchecked Sendable {
             ])
             agencyEndpoints.append(AgencyEndpoint(kind: agency.kind, agencyId: agency.id, port: port))
         }
+        // The simulated partnership's own map of areas to offices, so that a case-transferred.v1
+        // is read with the offices of this world (not a default, nor ACCORD_AREA_OFFICES).
+        try Data(config.areaOffices.canonicalJSON.utf8).write(to: areaOffices)
         let projector = try launch("projector", "projector", [
             "--bootstrap-servers", bootstrap, "--port", "\(projectorPort)",
             "--store", data.appendingPathComponent("projector.sqlite").path,
             "--key-registry", registry.path,
+            "--area-offices", areaOffices.path,
         ])
         for endpoint in agencyEndpoints {
             guard let process = processes.first(where: { $0.name == "\(endpoint.kind.rawValue)-service-\(endpoint.agencyId)" }) else { continue }

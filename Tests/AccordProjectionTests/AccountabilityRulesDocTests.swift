@@ -72,16 +72,17 @@ struct DocExample: Sendable, CustomTestStringConvertible {
     var rule: FlagRule
     var events: [(event: AccordEvent, recordedAt: Timestamp)]
     var checks: [DocCheck]
+    var rules: ProjectionRules = .defaults
     var testDescription: String { name }
 }
 
 private func example(_ name: String, _ rule: FlagRule, _ events: [AccordEvent], late: [UUID: Timestamp] = [:],
-                     _ checks: DocCheck...) -> DocExample {
-    DocExample(name: name, rule: rule, events: events.map { ($0, late[$0.id] ?? $0.time) }, checks: checks)
+                     rules: ProjectionRules = .defaults, _ checks: DocCheck...) -> DocExample {
+    DocExample(name: name, rule: rule, events: events.map { ($0, late[$0.id] ?? $0.time) }, checks: checks, rules: rules)
 }
 
 private func run(_ example: DocExample) {
-    var state = ProjectionState()
+    var state = ProjectionState(rules: example.rules)
     for e in example.events { state.apply(e.event, recordedAt: e.recordedAt) }
     for check in example.checks {
         let flags = state.flags(asOf: check.asOf, knownAt: check.knownAt, filter: FlagFilter(rule: example.rule))
@@ -174,6 +175,13 @@ enum DocExamples {
                                at("2025-03-13T00:00", resolved("case-unallocated|X100005|opened", since: "2025-03-08T09:00",
                                                                at: "2025-03-12T09:00", .caseClosed, london))))
         }
+        do {
+            let f = Feed(salt: "doc-1.6")
+            out.append(example("1.6 a transfer after the closure starts no obligation", .caseUnallocated,
+                               [f.opened("X100006", at: ts("2025-03-03T09:00")), f.allocated("X100006", at: ts("2025-03-04T09:00")),
+                                f.closed("X100006", at: ts("2025-03-05T09:00")), f.transfer("X100006", at: "2025-03-06T09:00")],
+                               at("2025-03-20T00:00")))
+        }
         return out
     }
 
@@ -215,6 +223,13 @@ enum DocExamples {
                                at("2025-03-09T00:00", open(id, since: "2025-03-08T10:00", ace, area: "midlands-east")),
                                at("2025-03-13T00:00", resolved(id, since: "2025-03-08T10:00", at: "2025-03-12T09:00", .caseClosed, ace,
                                                                area: "midlands-east"))))
+        }
+        do {
+            let f = Feed(salt: "doc-2.5")
+            out.append(example("2.5 a referral after the closure starts no obligation", .referralUnanswered,
+                               [f.awarded(), f.opened("X200005", at: ts("2025-03-03T09:00")), f.closed("X200005", at: ts("2025-03-04T09:00")),
+                                f.referred("X200005", at: ts("2025-03-05T10:00"))],
+                               at("2025-03-20T00:00")))
         }
         return out
     }
@@ -328,6 +343,18 @@ enum DocExamples {
                                   resolved(key + "CF-1", since: "2025-03-10T12:00", at: "2025-03-12T12:00", .decisionTaken, london),
                                   resolved(key + "CF-2", since: "2025-03-11T12:00", at: "2025-03-20T09:00", .caseClosed, london))))
         }
+        do {
+            let f = Feed(salt: "doc-4.5")
+            let stray = f.event(CurfewViolationDetected(caseId: "X400005", referralId: "REF-1", providerId: "bright-futures",
+                                                        violationId: "CV-9", detectedAt: ts("2025-03-05T22:00"),
+                                                        durationMinutes: 45).payload,
+                                at: ts("2025-03-05T22:00"), source: brightSource)
+            out.append(example("4.5 reports that call for no decision: another provider's, and after the closure", .enforcementDecisionOverdue,
+                               delivering(f, "X400005")
+                                   + [stray, f.closed("X400005", .revoked, at: ts("2025-03-10T09:00")),
+                                      f.missed("X400005", acceptable: false, at: ts("2025-03-11T10:00"))],
+                               at("2025-03-30T00:00")))
+        }
         return out
     }
 
@@ -365,6 +392,40 @@ enum DocExamples {
                                at("2025-03-04T12:00", knownAt: "2025-03-04T12:00",
                                   open("activity-without-referral|X500003|REF-2|ace-payback", since: "2025-03-04T10:00", ace)),
                                at("2025-03-06T00:00", knownAt: "2025-03-06T00:00")))
+        }
+        do {
+            let f = Feed(salt: "doc-5.4")
+            let id = "activity-without-referral|X500004|REF-1|bright-futures"
+            func byBright(_ payload: EventPayload, _ at: String) -> AccordEvent { f.event(payload, at: ts(at), source: brightSource) }
+            out.append(example("5.4 a re-referral under the same referral id names another provider", .activityWithoutReferral,
+                               [f.awarded()] + f.openedAndReferred("X500004")
+                                   + [byBright(InterventionStarted(caseId: "X500004", referralId: "REF-1", providerId: "bright-futures").payload,
+                                             "2025-03-05T10:00"),
+                                      f.referred("X500004", provider: "bright-futures", at: ts("2025-03-06T10:00")),
+                                      byBright(UnpaidWorkHoursLogged(caseId: "X500004", referralId: "REF-1", providerId: "bright-futures",
+                                                                   hours: 3, date: ts("2025-03-07T10:00").utcDate).payload,
+                                             "2025-03-07T10:00")],
+                               at("2025-03-05T10:00", open(id, since: "2025-03-05T10:00", bright)),
+                               at("2025-03-08T00:00", resolved(id, since: "2025-03-05T10:00", at: "2025-03-06T10:00", .referred, bright))))
+            let g = Feed(salt: "doc-5.4")
+            out.append(example("5.4 (rule 2 on the same referral: the first provider's obligation stands)", .referralUnanswered,
+                               [g.awarded()] + g.openedAndReferred("X500004")
+                                   + [g.event(InterventionStarted(caseId: "X500004", referralId: "REF-1", providerId: "bright-futures").payload,
+                                              at: ts("2025-03-05T10:00"), source: brightSource),
+                                      g.referred("X500004", provider: "bright-futures", at: ts("2025-03-06T10:00"))],
+                               at("2025-03-09T00:00", open("referral-unanswered|X500004|REF-1", since: "2025-03-08T10:00", ace))))
+        }
+        do {
+            let f = Feed(salt: "doc-5.5")
+            let hours = f.event(UnpaidWorkHoursLogged(caseId: "X500005", referralId: "REF-8", providerId: "bright-futures",
+                                                      hours: 2, date: ts("2025-03-11T10:00").utcDate).payload,
+                                at: ts("2025-03-11T10:00"), source: brightSource)
+            let id = "activity-without-referral|X500005|REF-9|ace-payback"
+            out.append(example("5.5 closure resolves it; activity after the closure is not flagged", .activityWithoutReferral,
+                               [f.opened("X500005", at: ts("2025-03-03T09:00")), f.started("X500005", "REF-9", at: ts("2025-03-05T10:00")),
+                                f.closed("X500005", at: ts("2025-03-10T09:00")), hours],
+                               at("2025-03-09T00:00", open(id, since: "2025-03-05T10:00", ace)),
+                               at("2025-03-12T00:00", resolved(id, since: "2025-03-05T10:00", at: "2025-03-10T09:00", .caseClosed, ace))))
         }
         return out
     }
@@ -410,6 +471,19 @@ enum DocExamples {
                                at("2025-03-06T00:00", open(id, since: "2025-03-03T10:00", midlands, periods: both)),
                                at("2025-03-11T00:00", resolved(id, since: "2025-03-03T10:00", at: "2025-03-10T09:00", .caseClosed, midlands,
                                                                periods: both))))
+        }
+        do {
+            let f = Feed(salt: "doc-6.4")
+            let id = "risk-not-cleared|X600004|REF-1|1"
+            let both = [period("2025-03-05T09:00", london), period("2025-03-07T09:00", midlands)]
+            out.append(example("6.4 no risk level at the referral; a later assessment is checked", .riskNotCleared,
+                               [f.awarded(maxRisk: .medium), f.referred("X600004", at: ts("2025-03-03T10:00")),
+                                f.risk(.high, caseId: "X600004", at: ts("2025-03-05T09:00")),
+                                f.transfer("X600004", practitioner: "PR-20", at: "2025-03-07T09:00")],
+                               at("2025-03-05T08:00"),
+                               at("2025-03-06T00:00", open(id, since: "2025-03-05T09:00", london, area: .some(nil),
+                                                           periods: [period("2025-03-05T09:00", london)])),
+                               at("2025-03-08T00:00", open(id, since: "2025-03-05T09:00", midlands, area: "midlands-east", periods: both))))
         }
         return out
     }
@@ -483,10 +557,24 @@ enum DocExamples {
             let f = Feed(salt: "doc-8.3")
             var events = [f.awarded()]
             for i in 1...5 { events += referredAndAnswered(f, "X81000\(i)", accepted: i < 5) }
+            let award = events[0]
             let unanswered = events.last { if case .probation(.interventionReferred) = $0.payload { return true } else { return false } }
             out.append(example("8.3 the contract period lapses", .contractBelowServiceLevel, events,
                                at("2026-01-02T00:00", resolved(id, since: "2025-03-08T10:00", at: "2026-01-01T00:00", .contractEnded, ace,
-                                                               eventIds: [unanswered?.idString ?? "?"]))))
+                                                               eventIds: [unanswered?.idString ?? "?", award.idString]))))
+        }
+        do {
+            let f = Feed(salt: "doc-8.4")
+            let two = ProjectionRules(minimumOutcomesForRate: 2)
+            let x2referral = f.referred("X820002", at: ts("2025-03-10T10:00"))
+            out.append(example("8.4 an answer before its referral counts from the referral", .contractBelowServiceLevel,
+                               [f.awarded()] + f.openedAndReferred("X820001")
+                                   + [f.opened("X820002", at: ts("2025-03-03T09:00")), f.accepted("X820002", at: ts("2025-03-04T10:00")),
+                                      x2referral],
+                               rules: two,
+                               at("2025-03-09T00:00"),
+                               at("2025-03-10T09:00"),
+                               at("2025-03-10T10:00", open(id, since: "2025-03-10T10:00", ace, eventIds: [x2referral.idString]))))
         }
         return out
     }

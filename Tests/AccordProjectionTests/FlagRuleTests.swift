@@ -196,7 +196,7 @@ struct FlagRuleTests {
 
     @Test func enforcementActionWithoutFailureIdsResolvesAllOutstanding() {
         let f = Feed()
-        given([f.opened(at: day(0)), f.failure("CF-1", at: day(2)), f.violation(at: day(3)), f.action(.warning, at: day(20)),
+        given([f.opened(at: day(0)), f.referred(at: day(0)), f.failure("CF-1", at: day(2)), f.violation(at: day(3)), f.action(.warning, at: day(20)),
                f.violation(id: "CV-2", at: day(21))]).at(day(29)).then { v in
             let flags = v.flags(.enforcementDecisionOverdue)
             #expect(flags.count == 3)
@@ -210,7 +210,7 @@ struct FlagRuleTests {
         let missed = f.missed(acceptable: false, at: day(2))
         let failure = f.failure("CF-9", related: missed.id, at: day(4))
         let rules = try ProjectionRules(json: Data(#"{"enforcementDecisionDays": 3}"#.utf8))
-        given([f.opened(at: day(0)), missed, failure, f.action(failures: ["CF-9"], at: day(6))], rules: rules)
+        given([f.opened(at: day(0)), f.referred(at: day(0)), missed, failure, f.action(failures: ["CF-9"], at: day(6))], rules: rules)
             .at(day(7)).then { v in
                 let flags = v.flags(.enforcementDecisionOverdue)
                 #expect(flags.count == 1)

@@ -76,6 +76,10 @@ struct ReactionTests {
         try await harness.run(try harness.service(.probation)) { client in
             #expect(try await HTTP.post(client, ["type": "case-opened", "time": "2025-03-01T09:00:00Z",
                                                  "data": try HTTP.data(.caseOpened, subject: "X800001")]).status == .accepted)
+            // The provider's report calls for a decision because the referral was made to it.
+            #expect(try await HTTP.post(client, ["type": "intervention-referred", "time": "2025-03-02T09:00:00Z", "data": [
+                "caseId": "X800001", "referralId": "REF-9", "contractId": "CT-0001", "providerId": "ace-payback",
+                "interventionType": "curfew-monitoring", "dueBy": "2025-03-20"]]).status == .accepted)
             try await waitUntil("the violation on the worklist") {
                 try Self.worklist(await client.execute(uri: "/v1/worklist", method: .get)).count == 1
             }

@@ -70,6 +70,9 @@ struct ReferralFold: Sendable {
     /// Provider → first activity by a provider the referral does not name.
     var strays: [String: Stamp] = [:]
     var strayOrder: [String] = []
+    /// Provider → the first later `intervention-referred` with this referral id naming a provider
+    /// other than the first referral's (a re-referral under the same id).
+    var rereferrals: [String: Stamp] = [:]
 
     init(referralId: String, providerId: String) {
         self.referralId = referralId
@@ -80,6 +83,17 @@ struct ReferralFold: Sendable {
     var answered: Stamp? { earliestStamp(accepted, declined?.stamp, started) }
     /// When the referral stopped needing the provider's action.
     var finished: Stamp? { earliestStamp(declined?.stamp, completed, endedEarly?.stamp) }
+
+    /// The first `intervention-referred` of this referral id naming `providerId`, if any.
+    func referral(naming providerId: String) -> Stamp? {
+        if let referral, self.providerId == providerId { return referral.stamp }
+        return rereferrals[providerId]
+    }
+
+    /// Whether the referral id was referred to `providerId` at or before `t`.
+    func isReferred(to providerId: String, at t: Timestamp) -> Bool {
+        referral(naming: providerId).map { $0.at <= t } ?? false
+    }
     var provider: String { providerURNString(providerId) }
     var contractId: String? { referral?.data.contractId }
 }
@@ -124,7 +138,11 @@ struct CaseFold: Sendable {
         self.caseId = caseId
         // Pass 1: the referral each referral id names, so provider activity can be attributed.
         for fact in facts {
-            if case .probation(.interventionReferred(let d)) = fact.payload, referrals[d.referralId]?.referral == nil {
+            guard case .probation(.interventionReferred(let d)) = fact.payload else { continue }
+            if var r = referrals[d.referralId] {
+                if r.providerId != d.providerId, r.rereferrals[d.providerId] == nil { r.rereferrals[d.providerId] = Stamp(fact) }
+                referrals[d.referralId] = r
+            } else {
                 var r = ReferralFold(referralId: d.referralId, providerId: d.providerId)
                 r.referral = (Stamp(fact), fact.source, d)
                 referrals[d.referralId] = r
@@ -141,8 +159,17 @@ struct CaseFold: Sendable {
         if case .probation(.interventionReferred(let d)) = fact.payload {
             if let existing = referrals[d.referralId] {
                 if existing.referral == nil, existing.firstActivity != nil || !existing.strayOrder.isEmpty { return false }
+                // A re-referral to a provider that already acted on the referral id changes what
+                // that activity meant (its reports may be incidents): fold again.
+                if existing.referral != nil, existing.providerId != d.providerId, existing.rereferrals[d.providerId] == nil,
+                   existing.strays[d.providerId] != nil {
+                    return false
+                }
             }
-            if referrals[d.referralId]?.referral == nil {
+            if var r = referrals[d.referralId], r.referral != nil {
+                if r.providerId != d.providerId, r.rereferrals[d.providerId] == nil { r.rereferrals[d.providerId] = Stamp(fact) }
+                referrals[d.referralId] = r
+            } else {
                 var r = referrals[d.referralId] ?? ReferralFold(referralId: d.referralId, providerId: d.providerId)
                 r.referral = (Stamp(fact), fact.source, d)
                 r.providerId = d.providerId
@@ -167,10 +194,11 @@ struct CaseFold: Sendable {
         return found
     }
 
-    /// The case's area at `t`.
+    /// The case's area at `t`: none before the first event that sets one (the opening or, for a
+    /// case whose opening is not in the view, its first transfer).
     func area(at t: Timestamp) -> String? {
-        var found = areas.first?.area
-        for a in areas.dropFirst() {
+        var found: String?
+        for a in areas {
             if a.from > t { break }
             found = a.area
         }
@@ -308,7 +336,7 @@ struct CaseFold: Sendable {
                 if d.acceptable { r.missedAcceptable += 1 } else { r.missedUnacceptable += 1 }
                 r.missed.append((s, d))
             }
-            if !d.acceptable {
+            if !d.acceptable, isReferred(d.referralId, to: fact.source.agencyId, at: stamp.at) {
                 incidents.append(Incident(key: stamp.eventId, kind: .unacceptableAbsence, start: stamp, referralId: d.referralId,
                                           label: "unacceptable absence from appointment \(d.appointmentId)"))
             }
@@ -316,8 +344,10 @@ struct CaseFold: Sendable {
             provider(d.referralId, fact) { r, _ in if d.hours.isFinite, d.hours > 0 { r.hours += d.hours } }
         case .curfewViolationDetected(let d):
             provider(d.referralId, fact) { r, s in r.violations.append((s, d)) }
-            incidents.append(Incident(key: stamp.eventId, kind: .curfewViolation, start: stamp, referralId: d.referralId,
-                                      label: "curfew violation \(d.violationId)"))
+            if isReferred(d.referralId, to: fact.source.agencyId, at: stamp.at) {
+                incidents.append(Incident(key: stamp.eventId, kind: .curfewViolation, start: stamp, referralId: d.referralId,
+                                          label: "curfew violation \(d.violationId)"))
+            }
         case .treatmentSessionRecorded(let d):
             provider(d.referralId, fact) { r, _ in r.sessions += 1 }
         case .interventionCompleted(let d):
@@ -325,6 +355,12 @@ struct CaseFold: Sendable {
         case .interventionEndedEarly(let d):
             provider(d.referralId, fact) { r, s in if r.endedEarly == nil { r.endedEarly = (s, d.reason) } }
         }
+    }
+
+    /// Whether the referral id was referred to the provider at or before `t` (only such a
+    /// provider's reports call for an enforcement decision).
+    private func isReferred(_ referralId: String, to providerId: String, at t: Timestamp) -> Bool {
+        referrals[referralId]?.isReferred(to: providerId, at: t) ?? false
     }
 
     /// A compliance failure joins the incident of the report it names (reported at or before it),

@@ -139,13 +139,25 @@ public struct ContractFold: Sendable, Hashable {
     }
 
     /// The first instant at or after the period end of the terms in force at that instant.
-    public var lapsedAt: Timestamp? {
+    public var lapsedAt: Timestamp? { lapse?.at }
+
+    /// When the period lapsed, with the award or variation that set the period end then in force
+    /// (the event a flag resolved by the lapse names).
+    public var lapse: (at: Timestamp, eventId: String)? {
         for (i, version) in versions.enumerated() {
             guard let over = version.terms.periodOver else { continue }
             let candidate = max(over, version.at)
-            if i + 1 == versions.count || candidate < versions[i + 1].at { return candidate }
+            if i + 1 == versions.count || candidate < versions[i + 1].at { return (candidate, version.eventId) }
         }
         return nil
+    }
+
+    /// The event that ended the contract: the contract-ended event, or the award or variation
+    /// whose period end lapsed; nil while in force.
+    public var endingEventId: String? {
+        guard let endedAt else { return nil }
+        if let ended, ended.at == endedAt { return ended.eventId }
+        return lapse?.eventId
     }
 
     /// Why it stopped: the ended event's reason or the period end.

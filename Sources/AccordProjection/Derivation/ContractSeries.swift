@@ -12,13 +12,16 @@ public struct SeriesPoint: Sendable, Hashable, Comparable {
     public var eventId: String
     /// Whether it meets the level.
     public var good: Bool
+    /// The provider the referral names.
+    public var providerId: String
 
     /// Creates a point.
-    public init(at: Timestamp, exclusive: Bool, eventId: String, good: Bool) {
+    public init(at: Timestamp, exclusive: Bool, eventId: String, good: Bool, providerId: String = "") {
         self.at = at
         self.exclusive = exclusive
         self.eventId = eventId
         self.good = good
+        self.providerId = providerId
     }
 
     /// Instant order, then event id.
@@ -45,14 +48,23 @@ extension ReferralRow {
     public func point(_ kind: SeriesKind) -> SeriesPoint? {
         switch kind {
         case .completion:
-            return outcome.map { SeriesPoint(at: $0.at, exclusive: false, eventId: $0.eventId, good: $0.completed) }
+            return outcome.map { counted(at: $0.at, eventId: $0.eventId, good: $0.completed) }
         case .response:
             guard let deadline = responseDeadline else { return nil }
             if let answered, answered.at <= deadline {
-                return SeriesPoint(at: answered.at, exclusive: false, eventId: answered.eventId, good: true)
+                return counted(at: answered.at, eventId: answered.eventId, good: true)
             }
-            return SeriesPoint(at: deadline, exclusive: true, eventId: referralEventId, good: false)
+            return SeriesPoint(at: deadline, exclusive: true, eventId: referralEventId, good: false, providerId: providerId)
         }
+    }
+
+    /// A point from an answer or outcome: counted at its own time, or at the referral's when the
+    /// referral came later (a referral counts only from its own time; the point is then the
+    /// referral event's).
+    private func counted(at t: Timestamp, eventId: String, good: Bool) -> SeriesPoint {
+        t < referredAt
+            ? SeriesPoint(at: referredAt, exclusive: false, eventId: referralEventId, good: good, providerId: providerId)
+            : SeriesPoint(at: t, exclusive: false, eventId: eventId, good: good, providerId: providerId)
     }
 }
 
@@ -128,34 +140,39 @@ public struct ContractSeries: Sendable, Hashable {
 }
 
 extension ContractSeries {
-    /// The contract-below-service-level flags of a contract (rule 8), sorted by id.
-    /// `fallbackProvider` is accountable when the contract is not awarded in the view.
+    /// The contract-below-service-level flags of a contract (rule 8), sorted by id. When the
+    /// contract is not awarded in the view, a flag is charged to the lowest provider id among the
+    /// referrals counted when it opened (`fallbackProvider` only when no point names one).
     func flagRecords(contractId: String, contract: ContractFold?, fallbackProvider: String?,
                      rules: ProjectionRules) -> [FlagRecord] {
-        let provider = contract?.versions.first.map { providerURNString($0.terms.providerId) }
-            ?? fallbackProvider.map(providerURNString) ?? providerURNString("unknown")
+        let awardedTo = contract?.versions.first.map { providerURNString($0.terms.providerId) }
         let area = contract?.versions.first?.terms.area
         let ended = contract?.endedAt
-        let endedEvent = contract?.ended.flatMap { $0.at == ended ? $0.eventId : nil }
+        let endedEvent = contract?.endingEventId
         let note = contract == nil ? " (contract not awarded in the view; default service levels apply)" : ""
+        func provider(_ lowest: String?) -> String {
+            awardedTo ?? (lowest ?? fallbackProvider).map(providerURNString) ?? providerURNString("unknown")
+        }
         var out: [FlagRecord] = []
         for kind in SeriesKind.allCases {
             let list = points(kind)
             var good = 0
             // Condition after each instant (several points at one instant: the last decides).
-            var state: [(point: SeriesPoint, below: Bool, good: Int, n: Int, target: Double)] = []
+            var state: [(point: SeriesPoint, below: Bool, good: Int, n: Int, target: Double, provider: String?)] = []
+            var lowestProvider: String?
             for (i, p) in list.enumerated() {
                 if p.good { good += 1 }
+                if !p.providerId.isEmpty, lowestProvider.map({ p.providerId < $0 }) ?? true { lowestProvider = p.providerId }
                 let n = i + 1
                 let target: Double = kind == .completion
                     ? (contract?.terms(at: p.at)?.serviceLevels.minimumCompletionRate ?? rules.minimumCompletionRate)
                     : rules.minimumResponseRate
                 let below = n >= rules.minimumOutcomesForRate && Double(good) / Double(n) < target
                 if let last = state.last, last.point.sameInstant(p) { state.removeLast() }
-                state.append((p, below, good, n, target))
+                state.append((p, below, good, n, target, lowestProvider))
             }
             var episode = 0
-            var open: (start: SeriesPoint, good: Int, n: Int, target: Double)?
+            var open: (start: SeriesPoint, good: Int, n: Int, target: Double, provider: String?)?
             func close(at end: SeriesPoint?, endedAt: Timestamp?) {
                 guard let start = open else { return }
                 episode += 1
@@ -182,7 +199,8 @@ extension ContractSeries {
                     id: "\(FlagRule.contractBelowServiceLevel.rawValue)|\(contractId)|\(kind.rawValue)|\(episode)",
                     rule: .contractBelowServiceLevel, subject: contractId, subjectKind: .contractId, contractId: contractId,
                     since: start.start.at, inclusive: !start.start.exclusive, resolvedAt: resolvedAt, resolution: resolution,
-                    periods: [AccountabilityPeriod(from: start.start.at, accountable: provider, accountableKind: .interventions, area: area)],
+                    periods: [AccountabilityPeriod(from: start.start.at, accountable: provider(start.provider),
+                                                   accountableKind: .interventions, area: area)],
                     causes: [FlagEventRef(eventId: start.start.eventId, at: start.start.at)], resolvingEventId: resolving,
                     details: what + note, resolutionDetails: resolutionText))
                 open = nil
@@ -190,7 +208,7 @@ extension ContractSeries {
             for s in state {
                 if let ended, s.point.at >= ended { break }
                 if s.below, open == nil {
-                    open = (s.point, s.good, s.n, s.target)
+                    open = (s.point, s.good, s.n, s.target, s.provider)
                 } else if !s.below, open != nil {
                     close(at: s.point, endedAt: ended)
                 }

@@ -71,11 +71,9 @@ extension CaseFold {
                           resolutionDetails: resolution.map { resolutionText($0.0, $0.1) })
     }
 
+    /// The case's closure. Closure is final: it resolves every obligation open at its time, and
+    /// an obligation that would start after it is resolved by it before it starts (so never flagged).
     private var closure: Stamp? { closed?.stamp }
-
-    private func closure(after t: Timestamp) -> Stamp? {
-        closure.flatMap { $0.at >= t ? $0 : nil }
-    }
 
     // MARK: 1. case-unallocated
 
@@ -94,7 +92,7 @@ extension CaseFold {
             let isOpening = obligation.key == "opened"
             var candidates: [(Stamp, FlagResolution)] = []
             if let allocation = allocations.first(where: { isOpening || $0.at >= start.at }) { candidates.append((allocation, .allocated)) }
-            if let closure = closure(after: start.at) { candidates.append((closure, .caseClosed)) }
+            if let closure { candidates.append((closure, .caseClosed)) }
             if n + 1 < obligations.count { candidates.append((obligations[n + 1].start, .transferred)) }
             let resolution = candidates.min { $0.0.at < $1.0.at }
             let details = isOpening
@@ -126,7 +124,7 @@ extension CaseFold {
         let contractId = r.contractId ?? "?"
         var candidates: [(Stamp, FlagResolution)] = []
         if let answer = earliestStamp(r.answered, r.completed, r.endedEarly?.stamp) { candidates.append((answer, .answered)) }
-        if let closure = closure(after: referral.at) { candidates.append((closure, .caseClosed)) }
+        if let closure { candidates.append((closure, .caseClosed)) }
         let resolution = candidates.min { $0.0.at < $1.0.at }
         let provider = r.provider
         let details = "Referral \(r.referralId) to \(r.providerId) at \(referral.at) not accepted or declined within \(days) days"
@@ -151,7 +149,7 @@ extension CaseFold {
         if let s = r.started { candidates.append((s, .started)) }
         if let e = earliestStamp(r.completed, r.endedEarly?.stamp) { candidates.append((e, .ended)) }
         if let d = r.declined?.stamp, d.at >= accepted.at { candidates.append((d, .declined)) }
-        if let closure = closure(after: referral.at) { candidates.append((closure, .caseClosed)) }
+        if let closure { candidates.append((closure, .caseClosed)) }
         let resolution = candidates.min { $0.0.at < $1.0.at }
         // The obligation exists once the provider accepted: a late acceptance opens the flag at
         // the acceptance, never backdated to the deadline.
@@ -194,7 +192,7 @@ extension CaseFold {
             }
             var candidates: [(Stamp, FlagResolution)] = []
             if let decision { candidates.append((decision.stamp, .decisionTaken)) }
-            if let closure = closure(after: start.at) { candidates.append((closure, .caseClosed)) }
+            if let closure { candidates.append((closure, .caseClosed)) }
             let resolution = candidates.min { $0.0.at < $1.0.at }
             var details = "No enforcement decision within \(rules.enforcementDecisionDays) days of \(incident.label) at \(start.at)"
             if offices.isEmpty { details += " (no probation event for the case is in the view)" }
@@ -215,26 +213,34 @@ extension CaseFold {
     // MARK: 5. activity-without-referral
 
     private func activityWithoutReferral(_ r: ReferralFold, into out: inout [FlagRecord]) {
-        func flag(_ providerId: String, _ first: Stamp, resolvedBy referral: Stamp?) {
+        // One flag per acting provider, from its first activity on the referral id, unless the
+        // referral id was referred to it at or before then; resolved by the first referral naming
+        // it after that (`referred`) or by the case's closure, whichever comes first.
+        func flag(_ providerId: String, _ first: Stamp) {
+            var candidates: [(Stamp, FlagResolution)] = []
+            if let referral = r.referral(naming: providerId) {
+                if referral.at <= first.at { return }
+                candidates.append((referral, .referred))
+            }
+            if let closure { candidates.append((closure, .caseClosed)) }
+            let resolution = candidates.min { $0.0.at < $1.0.at }
+            if let resolution, resolution.0.at <= first.at { return }
             let provider = providerURNString(providerId)
+            let resolvedAt = resolution?.0.at
             out.append(FlagRecord(
                 id: id(.activityWithoutReferral, "\(r.referralId)|\(providerId)"), rule: .activityWithoutReferral,
                 subject: caseId, subjectKind: .caseId, referralId: r.referralId, contractId: r.contractId,
-                since: first.at, inclusive: true, resolvedAt: referral?.at, resolution: referral == nil ? nil : .referred,
-                periods: providerPeriods(provider, since: first.at, end: referral?.at), causes: [first.ref],
-                resolvingEventId: referral?.eventId,
+                since: first.at, inclusive: true, resolvedAt: resolvedAt, resolution: resolution?.1,
+                periods: providerPeriods(provider, since: first.at, end: resolvedAt), causes: [first.ref],
+                resolvingEventId: resolution?.0.eventId,
                 details: "Provider \(providerId) reported activity on referral \(r.referralId) at \(first.at) without a referral addressed to it",
-                resolutionDetails: referral.map { "; referred at \($0.at)" }))
+                resolutionDetails: resolution.map { stamp, how in
+                    how == .referred ? "; referred at \(stamp.at)" : "; case closed at \(stamp.at) with no referral to it"
+                }))
         }
-        if let first = r.firstActivity {
-            if let referral = r.referral {
-                if referral.stamp.at > first.at { flag(r.providerId, first, resolvedBy: referral.stamp) }
-            } else {
-                flag(r.providerId, first, resolvedBy: nil)
-            }
-        }
+        if let first = r.firstActivity { flag(r.providerId, first) }
         for actor in r.strayOrder {
-            if let first = r.strays[actor] { flag(actor, first, resolvedBy: nil) }
+            if let first = r.strays[actor] { flag(actor, first) }
         }
     }
 
@@ -242,10 +248,9 @@ extension CaseFold {
 
     private func riskNotCleared(_ r: ReferralFold, _ referral: Stamp, _ contract: ContractFold?, _ rules: ProjectionRules,
                                 into out: inout [FlagRecord]) {
-        guard riskLevel(at: referral.at) != nil else { return }
         var ends: [(Stamp, FlagResolution)] = []
         if let finished = r.finished { ends.append((finished, .referralEnded)) }
-        if let closure = closure(after: referral.at) { ends.append((closure, .caseClosed)) }
+        if let closure { ends.append((closure, .caseClosed)) }
         let end = ends.min { $0.0.at < $1.0.at }
         func maxRisk(_ t: Timestamp) -> RiskLevel { contract?.terms(at: t)?.maxRiskLevel ?? rules.defaultMaxRiskLevel }
         func breached(_ t: Timestamp) -> Bool {

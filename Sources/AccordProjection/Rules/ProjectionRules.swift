@@ -52,7 +52,7 @@ public struct ProjectionRules: Codable, Sendable, Equatable {
 
     /// Version of the rules' meaning in code (`docs/accountability-rules.md`). Bumped whenever a
     /// rule's definition changes, so views derived under the old meaning are rebuilt.
-    public static let semanticsVersion = 2
+    public static let semanticsVersion = 3
 
     /// Identifies these thresholds and the rules' meaning: `v<semantics>-<16 hex digits of the
     /// SHA-256 of the thresholds' sorted-key JSON>`. A stored view derived under another

@@ -38,7 +38,7 @@ extension AgencyServiceCommand {
 public struct ProbationServiceCommand: AgencyServiceCommand {
     /// The command's configuration.
     public static let configuration = makeConfiguration(
-        abstract: "The probation agency service: publishes case events and lists curfew violations and unacceptable absences awaiting an enforcement decision (GET /v1/worklist).")
+        abstract: "The probation agency service: publishes case events and lists the incidents on its cases awaiting its enforcement decision, as the view's enforcement-decision-overdue rule counts them (GET /v1/worklist).")
     static var profile: AgencyProfile { .probation }
 
     /// The options.
@@ -58,7 +58,7 @@ public struct ProbationServiceCommand: AgencyServiceCommand {
 public struct InterventionsServiceCommand: AgencyServiceCommand {
     /// The command's configuration.
     public static let configuration = makeConfiguration(
-        abstract: "The intervention provider service: publishes delivery events and lists referrals awaiting acceptance or decline (GET /v1/worklist).")
+        abstract: "The intervention provider service: publishes delivery events and lists referrals awaiting its answer, as the view's referral-unanswered rule counts them (GET /v1/worklist).")
     static var profile: AgencyProfile { .interventions }
 
     /// The options.

@@ -140,14 +140,16 @@ extension AgencyService {
         switch reactions {
         case .probation(let worklist):
             router.get("/v1/worklist") { [self] _, _ -> Response in
-                let items = worklist.items()
-                return Responses.json(Worklist(agency: source.agencyId, source: source.urn, asOf: clock.now().rfc3339,
+                let now = clock.now()
+                let items = worklist.items(asOf: now)
+                return Responses.json(Worklist(agency: source.agencyId, source: source.urn, asOf: now.rfc3339,
                                                count: items.count, items: items))
             }
         case .interventions(let worklist):
             router.get("/v1/worklist") { [self] _, _ -> Response in
-                let items = worklist.items()
-                return Responses.json(Worklist(agency: source.agencyId, source: source.urn, asOf: clock.now().rfc3339,
+                let now = clock.now()
+                let items = worklist.items(asOf: now)
+                return Responses.json(Worklist(agency: source.agencyId, source: source.urn, asOf: now.rfc3339,
                                                count: items.count, items: items))
             }
         case .commissioner(let alertSource):

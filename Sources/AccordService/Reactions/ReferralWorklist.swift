@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordProjection
 import Synchronization
 
 /// A referral waiting for this provider's answer.
@@ -17,88 +18,63 @@ public struct ReferralWorkItem: Sendable, Hashable, Codable {
     public var referredAt: String
     /// The date the intervention is due by.
     public var dueBy: String
-    /// When the provider must answer: referral time plus the contract's
-    /// `serviceLevels.referralResponseDays`, or plus 5 days when the contract is unknown.
+    /// When the provider must answer: the referral's time plus the response days of the contract
+    /// terms in force at the referral, or of the rules file when the contract is not known then
+    /// (the `referral-unanswered` deadline, `docs/accountability-rules.md`).
     public var respondBy: String
     /// Response days used for `respondBy`.
     public var responseDays: Int
-    /// Whether `responseDays` comes from the contract (false: the 5-day default).
+    /// Whether `responseDays` comes from the contract (false: the rules file's default).
     public var contractKnown: Bool
+    /// Whether the answer is overdue: the view shows an open `referral-unanswered` flag for it.
+    public var overdue: Bool
 }
 
-/// The interventions service's worklist: referrals addressed to this provider that it has not yet
-/// accepted or declined with its own events, oldest first.
+/// The interventions service's worklist: referrals addressed to this provider that still await
+/// its answer, oldest first. Derived from the projection's `referral-unanswered` obligations
+/// (`AccordProjection.Worklist`), so a referral is listed exactly while the view's rule says the
+/// provider still owes an answer: until it accepts, declines, starts or finishes the work, or the
+/// case closes; and it is overdue exactly when the view shows the flag open.
 public final class ReferralWorklist: ReactionModel {
     /// Response days used when the contract is not known from the commissioning topic.
-    public static let defaultResponseDays = 5
-
-    private struct Referral: Sendable {
-        var data: InterventionReferred
-        var time: Timestamp
-        var source: String
-    }
-    private struct Terms: Sendable {
-        var awardedDays: Int?
-        /// Variations with service levels, by event id: (time, id) orders them.
-        var variations: [String: (time: Timestamp, days: Int)] = [:]
-
-        var responseDays: Int? {
-            let latest = variations.max { ($0.value.time, $0.key) < ($1.value.time, $1.key) }
-            return latest?.value.days ?? awardedDays
-        }
-    }
-    private struct State {
-        var referrals: [String: Referral] = [:]
-        var answered: Set<String> = []
-        var terms: [String: Terms] = [:]
-    }
+    public static let defaultResponseDays = ProjectionRules.defaults.referralResponseDays
 
     /// This provider.
     public let source: EventSource
-    private let state = Mutex(State())
+    private let state: Mutex<ProjectionState>
 
-    /// Creates an empty worklist for the provider `source`.
-    public init(source: EventSource) {
+    /// Creates an empty worklist for the provider `source`, with the partnership's rules.
+    public init(source: EventSource, rules: ProjectionRules = .defaults) {
         self.source = source
+        state = Mutex(ProjectionState(rules: rules))
     }
 
-    /// Takes one event into account (`recordedAt` is not needed).
+    /// Takes one event into account (idempotent by event id).
     public func apply(_ event: AccordEvent, recordedAt: Timestamp) {
-        switch event.payload {
-        case .probation(.interventionReferred(let data)) where data.providerId == source.agencyId:
-            state.withLock { $0.referrals[data.referralId] = Referral(data: data, time: event.time, source: event.source.urn) }
-        case .interventions(.referralAccepted(let data)) where event.source == source:
-            state.withLock { _ = $0.answered.insert(data.referralId) }
-        case .interventions(.referralDeclined(let data)) where event.source == source:
-            state.withLock { _ = $0.answered.insert(data.referralId) }
-        case .commissioning(.contractAwarded(let data)):
-            state.withLock { $0.terms[data.contractId, default: Terms()].awardedDays = data.serviceLevels.referralResponseDays }
-        case .commissioning(.contractVaried(let data)):
-            guard let levels = data.serviceLevels else { return }
-            state.withLock {
-                $0.terms[data.contractId, default: Terms()].variations[event.idString] = (event.time, levels.referralResponseDays)
-            }
-        default:
-            return
-        }
+        state.withLock { _ = $0.apply(event, recordedAt: recordedAt) }
     }
 
-    /// The open referrals, oldest first.
-    public func items() -> [ReferralWorkItem] {
+    /// The referrals awaiting this provider's answer at `asOf` (as known now), oldest first.
+    public func items(asOf: Timestamp) -> [ReferralWorkItem] {
         state.withLock { state in
-            state.referrals.values
-                .filter { !state.answered.contains($0.data.referralId) }
-                .sorted { ($0.time, $0.data.referralId) < ($1.time, $1.data.referralId) }
-                .map { referral in
-                    let known = state.terms[referral.data.contractId]?.responseDays
-                    let days = known ?? Self.defaultResponseDays
-                    return ReferralWorkItem(
-                        referralId: referral.data.referralId, caseId: referral.data.caseId,
-                        contractId: referral.data.contractId, interventionType: referral.data.interventionType.rawValue,
-                        referredBy: referral.source, referredAt: referral.time.rfc3339,
-                        dueBy: referral.data.dueBy.description, respondBy: referral.time.plusDays(days).rfc3339,
-                        responseDays: days, contractKnown: known != nil)
-                }
+            let pending = Worklist.pending(state.flagRecords, rule: .referralUnanswered, agency: source.urn, asOf: asOf)
+            return pending.compactMap { obligation -> ReferralWorkItem? in
+                let caseId = obligation.record.subject
+                // The referral event that started the obligation, from the case's facts.
+                guard let start = obligation.startedBy, let referralId = obligation.record.referralId,
+                      let facts = (try? state.facts.caseFacts(caseId)) ?? nil,
+                      let fact = facts.visible(asOf: start.at, knownAt: nil).first(where: { $0.eventId == start.eventId }),
+                      case .probation(.interventionReferred(let referral)) = fact.payload else { return nil }
+                let contract = ((try? state.facts.contractFacts(referral.contractId)) ?? nil)
+                    .map { ContractFold(contractId: referral.contractId, facts: $0.visible(asOf: fact.time, knownAt: nil)) }
+                let days = Int((obligation.dueBy.secondsSinceEpoch - fact.time.secondsSinceEpoch) / 86_400)
+                return ReferralWorkItem(
+                    referralId: referralId, caseId: caseId, contractId: referral.contractId,
+                    interventionType: referral.interventionType.rawValue, referredBy: fact.source.urn,
+                    referredAt: fact.time.rfc3339, dueBy: referral.dueBy.description,
+                    respondBy: obligation.dueBy.rfc3339, responseDays: days, contractKnown: contract?.awardedAt != nil,
+                    overdue: obligation.overdue)
+            }
         }
     }
 }

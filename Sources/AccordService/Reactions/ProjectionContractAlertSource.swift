@@ -1,5 +1,4 @@
 import AccordEvents
-import AccordService
 import AccordProjection
 import Synchronization
 
@@ -7,21 +6,21 @@ import Synchronization
 /// commissioner service sees into a `ProjectionState` and answers contract alerts from its open
 /// `contract-below-service-level` flags, keeping the contracts this commissioner awarded.
 /// No projection logic lives here; if the projection's API changes, only this file changes.
-final class ProjectionContractAlertSource: ContractAlertSource {
+public final class ProjectionContractAlertSource: ContractAlertSource {
     private let state: Mutex<ProjectionState>
 
     /// Creates the adapter over an empty projection with default rules.
-    init() {
+    public init() {
         state = Mutex(ProjectionState())
     }
 
     /// Applies the event to the projection (idempotent by event id).
-    func apply(_ event: AccordEvent, recordedAt: Timestamp) {
+    public func apply(_ event: AccordEvent, recordedAt: Timestamp) {
         state.withLock { _ = $0.apply(event, recordedAt: recordedAt) }
     }
 
     /// Open `contract-below-service-level` flags at `asOf` on contracts awarded by `commissionerId`.
-    func alerts(commissionerId: String, asOf: Timestamp) throws -> [ContractAlert] {
+    public func alerts(commissionerId: String, asOf: Timestamp) throws -> [ContractAlert] {
         state.withLock { state in
             let flags = state.flags(asOf: asOf, filter: FlagFilter(rule: .contractBelowServiceLevel, openOnly: true))
             var alerts: [ContractAlert] = []
