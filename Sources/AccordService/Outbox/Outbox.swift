@@ -83,6 +83,8 @@ final class Outbox: Sendable {
         self.maxPending = max(1, maxPending)
         var configuration = Configuration()
         configuration.label = "accord.outbox"
+        // A restarted service may open the file while the process before it is still closing it.
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
