@@ -229,14 +229,20 @@ public struct StoreCommit: Sendable {
 /// One event to journal and apply.
 public struct PendingEntry: Sendable {
     /// The journal entry (position and entry hash assigned on commit).
-    public var entry: JournaledEvent
+    public var entry: JournaledEvent {
+        didSet { storedHeaders = HeaderCoding.encode(entry.message.headers) }
+    }
     /// The decoded event.
     public var event: AccordEvent
+    /// The entry's headers in the journal's stored form (`HeaderCoding`), encoded where the entry
+    /// is made so the store's writer does not spend its time on it.
+    private(set) var storedHeaders: [UInt8]
 
     /// Creates a pending entry.
     public init(entry: JournaledEvent, event: AccordEvent) {
         self.entry = entry
         self.event = event
+        storedHeaders = HeaderCoding.encode(entry.message.headers)
     }
 }
 

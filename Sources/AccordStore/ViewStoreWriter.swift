@@ -136,11 +136,12 @@ public struct ViewStoreWriter: Sendable {
         var result = StoreCommit()
         var fresh: [IncomingEvent] = []
         var inBatch: Set<UUID> = []
-        let exists = try db.cachedStatement(sql: "SELECT 1 FROM journal WHERE event_id = ?")
+        // An id already journaled is found by the insert itself (one index descent instead of two).
         let insert = try db.cachedStatement(sql: """
             INSERT INTO journal (position, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject,
               time_ns, recorded_ns, key, headers, value, event_hash, entry_hash, chain_position)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(event_id) DO NOTHING
             """)
         let unverified = try db.cachedStatement(sql: """
             INSERT INTO journal_unverified (topic_id, partition, "offset", position) VALUES (?, ?, ?, ?)
@@ -148,11 +149,11 @@ public struct ViewStoreWriter: Sendable {
         for pending in batch.entries {
             var entry = pending.entry
             let idBytes = Data(uuidBytes(pending.event.id))
-            guard inBatch.insert(pending.event.id).inserted,
-                  try Int64.fetchOne(exists, arguments: [idBytes]) == nil else {
+            guard inBatch.insert(pending.event.id).inserted else {
                 result.duplicates += 1
                 continue
             }
+            let head = journal
             let chained: AccordIntegrity.JournalEntry
             do {
                 chained = try journal.append(eventId: entry.eventId, topic: entry.topic, partition: entry.partition,
@@ -168,9 +169,14 @@ public struct ViewStoreWriter: Sendable {
                 entry.position, idBytes, entry.eventId == canonical ? nil : entry.eventId,
                 topicId, Int64(entry.partition), entry.offset, try ids.source(entry.source, db),
                 entry.sequence, entry.subject, entry.time.nanosecondsSinceEpoch, entry.recordedAt.nanosecondsSinceEpoch,
-                entry.message.key.map { Data($0) }, Data(HeaderCoding.encode(entry.message.headers)), Data(entry.message.value),
+                entry.message.key.map { Data($0) }, Data(pending.storedHeaders), Data(entry.message.value),
                 Data(entry.eventHash.bytes), Data(chained.entryHash.bytes), entry.chainPosition,
             ])
+            guard db.changesCount > 0 else {
+                journal = head
+                result.duplicates += 1
+                continue
+            }
             if entry.verified {
                 result.newlyVerified.append(entry.eventId)
             } else {
