@@ -30,6 +30,9 @@ public struct ProjectionState: Sendable {
     private var store = MemoryViewStore()
     private var seen: Set<UUID> = []
     private var memo = FoldedMemo()
+    /// Subjects whose digest leaves are stale: computed when the digest is asked for, so a state
+    /// that never asks (an agency service's worklists) never renders records to hash them.
+    private var staleLeaves: Set<SubjectKey> = []
 
     /// An empty state using the given rules.
     public init(rules: ProjectionRules = .defaults) {
@@ -60,7 +63,7 @@ public struct ProjectionState: Sendable {
             let changes = try engine.apply(fresh, from: store)
             try store.write(changes, events: fresh)
             engine.commit()
-            store.write(leaves: try engine.leaves(for: changes.dirty, from: store))
+            staleLeaves.formUnion(changes.dirty)
         } catch {
             // The memory store cannot fail to read or decode what it wrote itself.
             engine.discard()
@@ -75,7 +78,18 @@ public struct ProjectionState: Sendable {
     public func contains(eventId: UUID) -> Bool { seen.contains(eventId) }
 
     /// The current view digest, maintained incrementally (Merkle root over every subject's record).
-    public mutating func viewDigest() -> Hash256 { store.root() }
+    public mutating func viewDigest() -> Hash256 {
+        if !staleLeaves.isEmpty {
+            do {
+                store.write(leaves: try engine.leaves(for: staleLeaves, from: store))
+            } catch {
+                // The memory store cannot fail to read what it wrote itself.
+                preconditionFailure("in-memory view store failed: \(error)")
+            }
+            staleLeaves.removeAll()
+        }
+        return store.root()
+    }
 
     /// The stored flag records (everything known).
     public var flagRecords: [FlagRecord] { store.flagRecords }
