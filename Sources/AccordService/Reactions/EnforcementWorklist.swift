@@ -50,6 +50,11 @@ public final class EnforcementWorklist: ReactionModel {
         state.withLock { _ = $0.apply(event, recordedAt: recordedAt) }
     }
 
+    /// Applies a batch in one pass of the projection (each case it touches is derived once).
+    public func apply(contentsOf events: [AccordEvent], recordedAt: Timestamp) {
+        state.withLock { _ = $0.apply(batch: events.map { IncomingEvent($0, recordedAt: recordedAt) }) }
+    }
+
     /// The incidents awaiting this office's decision at `asOf` (as known now), oldest first.
     public func items(asOf: Timestamp) -> [EnforcementWorkItem] {
         state.withLock { state in

@@ -19,6 +19,11 @@ public final class ProjectionContractAlertSource: ContractAlertSource {
         state.withLock { _ = $0.apply(event, recordedAt: recordedAt) }
     }
 
+    /// Applies a batch in one pass of the projection (each case it touches is derived once).
+    public func apply(contentsOf events: [AccordEvent], recordedAt: Timestamp) {
+        state.withLock { _ = $0.apply(batch: events.map { IncomingEvent($0, recordedAt: recordedAt) }) }
+    }
+
     /// Open `contract-below-service-level` flags at `asOf` on contracts awarded by `commissionerId`.
     public func alerts(commissionerId: String, asOf: Timestamp) throws -> [ContractAlert] {
         state.withLock { state in

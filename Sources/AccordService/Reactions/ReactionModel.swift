@@ -8,6 +8,16 @@ public protocol ReactionModel: Sendable {
     /// Takes one event into account; `recordedAt` is when Kafka stored it (the record timestamp,
     /// or the acknowledgement time for events this service just published).
     func apply(_ event: AccordEvent, recordedAt: Timestamp)
+    /// Takes several events into account at once, all recorded at `recordedAt` (a batch the
+    /// intake just accepted); by default one by one.
+    func apply(contentsOf events: [AccordEvent], recordedAt: Timestamp)
+}
+
+extension ReactionModel {
+    /// Applies the events one by one.
+    public func apply(contentsOf events: [AccordEvent], recordedAt: Timestamp) {
+        for event in events { apply(event, recordedAt: recordedAt) }
+    }
 }
 
 extension Timestamp {

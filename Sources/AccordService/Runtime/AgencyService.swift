@@ -139,7 +139,7 @@ public final class AgencyService: Service, Sendable {
             onAccepted: { events in
                 relay.notify()
                 let now = clock.now()
-                for event in events { model.apply(event, recordedAt: now) }
+                model.apply(contentsOf: events, recordedAt: now)
             })
     }
 
