@@ -35,8 +35,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Port of the projector's query API; agency services take the following ports.")
     var port: Int = 8080
 
-    @Option(help: "Partitions per topic on the embedded broker.")
-    var partitions: Int = 6
+    @Option(help: """
+        Partitions per topic on the embedded broker (default: enough that each topic's records fit \
+        the broker's memory, about 5 MB per partition, and at least 6).
+        """)
+    var partitions: Int?
 
     @Option(help: "Folder for the projector's store, the agencies' signing keys (keys/) and every process's log (recreated on start).")
     var dataDir: String = ".accord-demo"
@@ -44,8 +47,21 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Stop everything once the caseload is in and the view has caught up (for scripts).")
     var exitWhenDone = false
 
+    /// Partitions per topic so that the busiest topic's records, about 1 KB each, fill at most
+    /// 3 MB of each partition: the embedded broker keeps about 5 MB per partition and drops
+    /// older records, read or not, beyond that.
+    static func partitions(for submissions: [Submission]) -> Int {
+        var perTopic: [AccordTopic: Int] = [:]
+        for submission in submissions { perTopic[submission.type.topic, default: 0] += 1 }
+        let busiest = perTopic.values.max() ?? 0
+        return max(6, (busiest * 1_024 + 3_000_000 - 1) / 3_000_000)
+    }
+
     func validate() throws {
         guard cases >= 1 else { throw ValidationError("--cases must be at least 1, got \(cases)") }
+        if let partitions, !(1...1_000).contains(partitions) {
+            throw ValidationError("--partitions must be between 1 and 1000, got \(partitions)")
+        }
         guard speed >= 0 else { throw ValidationError("--speed must be 0 or more, got \(speed)") }
         guard (1...65_000).contains(port) else { throw ValidationError("--port must be a TCP port, got \(port)") }
         if let start, CalendarDate(text: start) == nil {
@@ -60,7 +76,8 @@ struct DemoCommand: AsyncParsableCommand {
         let data = URL(fileURLWithPath: dataDir, isDirectory: true)
         try? FileManager.default.removeItem(at: data)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let stack = DemoStack(binaries: Self.binaries, data: data, projectorPort: port, partitions: partitions)
+        let stack = DemoStack(binaries: Self.binaries, data: data, projectorPort: port,
+                              partitions: partitions ?? Self.partitions(for: plan.submissions))
         say("Starting the embedded broker, \(stack.agencies(for: simulation.config).count) agency services and the projector (logs in \(data.path)/logs)…")
         do {
             try await stack.start(config: simulation.config)
