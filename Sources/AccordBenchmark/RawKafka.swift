@@ -104,7 +104,7 @@ public enum RawKafka {
                         }
                     }
                     let result = accord_produce(producer, names[record.topicIndex], record.partition,
-                                                key.baseAddress, key.count, value.baseAddress, value.count, headers, nil)
+                                                key.baseAddress, key.count, value.baseAddress, value.count, headers, 0, nil)
                     if result == RD_KAFKA_RESP_ERR_NO_ERROR { return }
                     rd_kafka_headers_destroy(headers)
                     guard result == RD_KAFKA_RESP_ERR__QUEUE_FULL else {

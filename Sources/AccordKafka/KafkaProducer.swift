@@ -156,7 +156,8 @@ public final class KafkaProducer: Sendable {
             withOptionalBytes(record.key) { key in
                 accord_produce(handle.pointer, record.topic, partition,
                                key?.baseAddress, key?.count ?? 0,
-                               value.baseAddress, value.count, headers, opaque)
+                               value.baseAddress, value.count, headers,
+                               max(0, record.timestampMilliseconds ?? 0), opaque)
             }
         }
         if result.isError, let headers {

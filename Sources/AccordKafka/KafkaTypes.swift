@@ -66,14 +66,19 @@ public struct ProducerRecord: Sendable, Hashable {
     public var headers: [KafkaHeader]
     /// An explicit partition, or `nil` to let the partitioner choose from the key.
     public var partition: Int32?
+    /// The record's timestamp (CreateTime) in milliseconds since the epoch, or `nil` for the
+    /// time it is produced.
+    public var timestampMilliseconds: Int64?
 
     /// Creates a record.
-    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil) {
+    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil,
+                timestampMilliseconds: Int64? = nil) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
         self.partition = partition
+        self.timestampMilliseconds = timestampMilliseconds
     }
 
     /// Creates a record with a UTF-8 string key.

@@ -67,3 +67,19 @@ extension Simulation {
         return out
     }
 }
+
+extension Collection where Element == DeliveredEvent {
+    /// The sequence numbers each source leaves unissued below its highest one, in order: the
+    /// numbers a service publishing these events must skip to number them the same way.
+    public func skippedSequences() -> [EventSource: [Int64]] {
+        var used: [EventSource: Set<Int64>] = [:]
+        for delivered in self { used[delivered.event.source, default: []].insert(delivered.event.sequence) }
+        var skipped: [EventSource: [Int64]] = [:]
+        for (source, numbers) in used {
+            guard let highest = numbers.max(), highest > 0 else { continue }
+            let missing = (1...highest).filter { !numbers.contains($0) }
+            if !missing.isEmpty { skipped[source] = missing }
+        }
+        return skipped
+    }
+}

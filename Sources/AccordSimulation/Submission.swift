@@ -20,10 +20,13 @@ public struct Submission: Sendable, Hashable {
     public var correlationId: String?
     /// The id of the submission that caused this one (`causationid`), if any.
     public var causationId: UUID?
+    /// When the agency's own system recorded it (`recordedtime`, the Kafka timestamp a service
+    /// started with `--accept-recorded-time` gives it); nil: when the service accepts it.
+    public var recordedAt: Timestamp?
 
     /// Creates a submission.
     public init(agency: AgencyKind, agencyId: String, time: Timestamp, data: EventPayload, id: UUID,
-                correlationId: String? = nil, causationId: UUID? = nil) {
+                correlationId: String? = nil, causationId: UUID? = nil, recordedAt: Timestamp? = nil) {
         self.agency = agency
         self.agencyId = agencyId
         self.time = time
@@ -31,6 +34,7 @@ public struct Submission: Sendable, Hashable {
         self.id = id
         self.correlationId = correlationId
         self.causationId = causationId
+        self.recordedAt = recordedAt
     }
 
     /// The event type.
@@ -44,7 +48,7 @@ public struct Submission: Sendable, Hashable {
 }
 
 /// Renders submissions as the JSON the agency services' intake accepts:
-/// `{"type": …, "time": …, "id": …, "correlationid": …, "causationid": …, "data": {…}}`.
+/// `{"type": …, "time": …, "id": …, "correlationid": …, "causationid": …, "recordedtime": …, "data": {…}}`.
 ///
 /// Keys are written in a fixed order and `data` with sorted keys, so the bytes are deterministic.
 public struct SubmissionRenderer: Sendable {
@@ -102,6 +106,10 @@ public struct SubmissionRenderer: Sendable {
         if let causation = s.causationId {
             out.append(contentsOf: ",\"causationid\":".utf8)
             JSONValue.writeString(causation.uuidString.lowercased(), to: &out)
+        }
+        if let recordedAt = s.recordedAt {
+            out.append(contentsOf: ",\"recordedtime\":".utf8)
+            JSONValue.writeString(recordedAt.rfc3339, to: &out)
         }
         out.append(contentsOf: ",\"data\":".utf8)
         out.append(contentsOf: try codec.encodeData(s.data))

@@ -5,22 +5,24 @@
 
 /// Produces one message, copying key and value. On success librdkafka takes
 /// ownership of `headers` (which may be NULL); on failure the caller keeps it.
+/// `timestamp` is the record's CreateTime in milliseconds since the epoch; 0 lets
+/// librdkafka stamp it with the current time.
 /// Written in C because `rd_kafka_producev` is variadic and cannot be called
 /// from Swift.
 static inline rd_kafka_resp_err_t accord_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
                                                  const void *key, size_t key_len,
                                                  const void *value, size_t value_len,
-                                                 rd_kafka_headers_t *headers, void *opaque) {
+                                                 rd_kafka_headers_t *headers, int64_t timestamp, void *opaque) {
     if (headers != NULL) {
         return rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
                                  RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-                                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                                 RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     }
     return rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
                              RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                             RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 }
 
 #endif

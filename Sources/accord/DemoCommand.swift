@@ -57,6 +57,22 @@ struct DemoCommand: AsyncParsableCommand {
         return max(6, (busiest * 1_024 + 3_000_000 - 1) / 3_000_000)
     }
 
+    /// The submissions with the recording times of their delivery (`recordedtime`), except
+    /// where that lies after `now` (the services refuse a recording time in the future).
+    static func recorded(_ submissions: [Submission], as delivered: [DeliveredEvent], now: Date) -> [Submission] {
+        let limit = Int64(now.timeIntervalSince1970)
+        var recordedAt: [UUID: Timestamp] = [:]
+        recordedAt.reserveCapacity(delivered.count)
+        for event in delivered { recordedAt[event.event.id] = event.recordedAt }
+        return submissions.map { submission in
+            var submission = submission
+            if let at = recordedAt[submission.id], at >= submission.time, at.secondsSinceEpoch <= limit {
+                submission.recordedAt = at
+            }
+            return submission
+        }
+    }
+
     func validate() throws {
         guard cases >= 1 else { throw ValidationError("--cases must be at least 1, got \(cases)") }
         if let partitions, !(1...1_000).contains(partitions) {
@@ -73,6 +89,9 @@ struct DemoCommand: AsyncParsableCommand {
         let startDate = start.flatMap(CalendarDate.init(text:)) ?? Self.aYearAgo()
         let simulation = try Simulation(config: SimulationConfig(cases: cases, seed: seed, start: startDate))
         let plan = simulation.run()
+        let delivered = simulation.delivered(plan)
+        let submissions = Self.recorded(plan.submissions, as: delivered, now: Date())
+        let skipped = delivered.skippedSequences()
         let data = URL(fileURLWithPath: dataDir, isDirectory: true)
         try? FileManager.default.removeItem(at: data)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -80,9 +99,15 @@ struct DemoCommand: AsyncParsableCommand {
                               partitions: partitions ?? Self.partitions(for: plan.submissions))
         say("Starting the embedded broker, \(stack.agencies(for: simulation.config).count) agency services and the projector (logs in \(data.path)/logs)…")
         do {
-            try await stack.start(config: simulation.config)
-            say("All services are up. Playing \(plan.submissions.count) submissions about \(cases) cases from \(simulation.config.startTime) to \(simulation.config.endTime)…")
-            let report = try await stack.play(plan.submissions, speed: speed, startTime: simulation.config.startTime)
+            try await stack.start(config: simulation.config, skippedSequences: skipped)
+            say("All services are up. Playing \(submissions.count) submissions about \(cases) cases from \(simulation.config.startTime) to \(simulation.config.endTime)…")
+            let late = submissions.filter { ($0.recordedAt ?? $0.time) > $0.time }.count
+            let gaps = skipped.sorted { $0.key.urn < $1.key.urn }
+                .map { "\($0.key.agencyId) never issues \($0.value.map(String.init).joined(separator: ", "))" }
+            say("Each event is recorded (its Kafka timestamp) when it happened, except \(late) recorded late"
+                + (gaps.isEmpty ? "." : "; sequence numbers skipped: \(gaps.joined(separator: "; ")).")
+                + " So \"as known now\" and \"as shown then\" differ, and sequence-gap flags open.")
+            let report = try await stack.play(submissions, speed: speed, startTime: simulation.config.startTime)
             say("Published \(report.accepted) events\(report.rejected.isEmpty ? "" : ", \(report.rejected.count) rejected"). Waiting for the projector to catch up…")
             let caught = try await stack.waitUntilCaughtUp(expected: report.accepted)
             printSummary(stack: stack, plan: plan, config: simulation.config)

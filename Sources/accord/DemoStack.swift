@@ -81,7 +81,9 @@ final class DemoStack: @unchecked Sendable {
     }
 
     /// Starts broker, services and projector, and waits until every one answers its health check.
-    func start(config: SimulationConfig) async throws {
+    /// Every service takes the simulated `recordedtime`s; `skippedSequences` names the numbers
+    /// each source never issues.
+    func start(config: SimulationConfig, skippedSequences: [EventSource: [Int64]] = [:]) async throws {
         try makeKeys(config: config)
         let broker = try launch("broker", "accord", ["broker", "--brokers", "1", "--partitions", "\(partitions)"])
         let bootstrap = try await Task.detached { try broker.readFirstLine() }.value
@@ -89,10 +91,11 @@ final class DemoStack: @unchecked Sendable {
         for agency in agencies(for: config) {
             port += 1
             let executable = "\(agency.kind.rawValue)-service"
+            let skips = EventSource(kind: agency.kind, agencyId: agency.id).flatMap { skippedSequences[$0] } ?? []
             _ = try launch("\(executable)-\(agency.id)", executable, [
                 "--bootstrap-servers", bootstrap, "--agency-id", agency.id, "--port", "\(port)",
-                "--signing-key", keyFile(kind: agency.kind, agencyId: agency.id).path,
-            ])
+                "--signing-key", keyFile(kind: agency.kind, agencyId: agency.id).path, "--accept-recorded-time",
+            ] + skips.flatMap { ["--skip-sequence", "\($0)"] })
             agencyEndpoints.append(AgencyEndpoint(kind: agency.kind, agencyId: agency.id, port: port))
         }
         // The simulated partnership's own map of areas to offices, so that a case-transferred.v1

@@ -447,6 +447,9 @@ struct EndToEndTests {
             all.apply(event, recordedAt: recordedAt)
         }
         #expect(events.count > 100, "the demo journaled its caseload")
+        // Some events are recorded late (their Kafka timestamp lags their time), as the demo says.
+        let lateRecorded = events.filter { $0.recordedAt > ($0.event.time.adding(seconds: 3600) ?? $0.event.time) }
+        #expect(!lateRecorded.isEmpty, "the demo records some events late")
         let times = events.map(\.event.time).sorted()
         for quarter in 1...3 {
             let instant = times[times.count * quarter / 4]

@@ -250,6 +250,69 @@ struct OutboxTests {
         }
     }
 
+    @Test("a service importing history gives each record its recordedtime as Kafka timestamp, and never issues the sequence numbers it skips")
+    func recordedTimeAndSkippedSequences() async throws {
+        let harness = try ServiceHarness()
+        let service = try harness.service(.probation, checkpointInterval: .milliseconds(100), acceptsRecordedTime: true,
+                                          skippedSequences: [2, 4])
+        let time = try #require(Timestamp(rfc3339: "2026-03-02T10:00:00Z"))
+        let late = try #require(Timestamp(rfc3339: "2026-03-05T16:30:00Z"))
+        var events = try Self.events(.riskReassessed, subjects: ["X720001", "X720002", "X720003"])
+        for index in events.indices { events[index]["time"] = time.rfc3339 }
+        events[1]["recordedtime"] = late.rfc3339
+        events[2]["recordedtime"] = time.rfc3339
+        // Refused, naming the field: before the event's time, in the future, without a time.
+        var before = events[0]
+        before["recordedtime"] = "2026-03-01T00:00:00Z"
+        var future = events[0]
+        future["recordedtime"] = "2999-01-01T00:00:00Z"
+        var timeless = events[0]
+        timeless["time"] = nil
+        timeless["recordedtime"] = late.rfc3339
+        let good = try HTTP.body(events)
+        let bad = try HTTP.body([before, future, timeless])
+        try await harness.run(service) { client in
+            let response = try await HTTP.post(client, raw: good)
+            #expect(response.status == .accepted, "\(String(buffer: response.body))")
+            let acks = try HTTP.decode(HTTP.Accepted.self, response).accepted
+            #expect(acks.map(\.sequence) == [1, 3, 5])
+            let refused = try await HTTP.post(client, raw: bad)
+            #expect(refused.status == .unprocessableContent)
+            let errors = try HTTP.json(refused)["errors"] as? [[String: Any]] ?? []
+            #expect(errors.map { $0["pointer"] as? String } == ["/0/recordedtime", "/1/recordedtime", "/2/recordedtime"])
+            try await harness.drained(client)
+        }
+        let records = try await harness.records(on: Self.probationTopic)
+            .filter { !ChainCheckpoint.isCheckpointRecord($0.binaryMessage) }
+        let bySequence = Dictionary(uniqueKeysWithValues: try records.map { (try $0.decodeEvent().sequence, $0) })
+        #expect(bySequence.keys.sorted() == [1, 3, 5])
+        #expect(bySequence[3]?.timestampMilliseconds == late.secondsSinceEpoch * 1000)
+        #expect(bySequence[5]?.timestampMilliseconds == time.secondsSinceEpoch * 1000)
+        // Without a recordedtime, the record is stamped when it is produced (now, not the event's time).
+        #expect((bySequence[1]?.timestampMilliseconds ?? 0) > late.secondsSinceEpoch * 1000)
+        let report = VerificationReport(try await harness.records(on: Self.probationTopic), registry: try harness.registry())
+        #expect(report.allVerified)
+        #expect(report.verified.count == 3)
+    }
+
+    @Test("a service that does not import history refuses recordedtime, naming the field")
+    func recordedTimeRefused() async throws {
+        let harness = try ServiceHarness()
+        let service = try harness.service(.probation)
+        var events = try Self.events(.riskReassessed, subjects: ["X720010"])
+        events[0]["time"] = "2026-03-02T10:00:00Z"
+        events[0]["recordedtime"] = "2026-03-03T10:00:00Z"
+        let body = try HTTP.body(events)
+        try await harness.run(service) { client in
+            let response = try await HTTP.post(client, raw: body)
+            #expect(response.status == .unprocessableContent)
+            let errors = try HTTP.json(response)["errors"] as? [[String: Any]] ?? []
+            #expect(errors.first?["pointer"] as? String == "/0/recordedtime")
+            #expect((errors.first?["message"] as? String)?.contains("--accept-recorded-time") == true)
+        }
+        #expect(try await harness.events(on: Self.probationTopic).isEmpty)
+    }
+
     @Test("SIGKILL of the service process mid-batch leaves no sequence gap and no duplicate once clients retry")
     func killMidBatch() async throws {
         let harness = try ServiceHarness()

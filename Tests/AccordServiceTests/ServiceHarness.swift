@@ -55,7 +55,8 @@ final class ServiceHarness: Sendable {
                  checkpointInterval: Duration = .seconds(1), deliveryTimeout: Duration = .seconds(10),
                  shutdownTimeout: Duration = .seconds(5), maxPending: Int = 100_000,
                  retention: OutboxRetention = .default, alertSource: (any ContractAlertSource)? = nil,
-                 kafkaProperties: [String: String] = [:]) throws -> AgencyService {
+                 kafkaProperties: [String: String] = [:], acceptsRecordedTime: Bool = false,
+                 skippedSequences: Set<Int64> = []) throws -> AgencyService {
         let key = try #require(keys[profile.kind])
         let configuration = ServiceConfiguration(
             profile: profile, bootstrapServers: cluster.bootstrapServers, port: 0, logLevel: .error,
@@ -64,7 +65,8 @@ final class ServiceHarness: Sendable {
             retryDelay: .milliseconds(200), queryTimeout: .seconds(3),
             signingKey: .key(key, validFrom: Self.keysValidFrom),
             checkpointEvery: checkpointEvery, checkpointInterval: checkpointInterval,
-            outboxPath: outboxPath(profile), outboxMaxPending: maxPending, outboxRetention: retention)
+            outboxPath: outboxPath(profile), outboxMaxPending: maxPending, outboxRetention: retention,
+            acceptsRecordedTime: acceptsRecordedTime, skippedSequences: skippedSequences)
         return try AgencyService(configuration: configuration, clock: clock, alertSource: alertSource)
     }
 

@@ -78,6 +78,14 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds to wait at shutdown (SIGTERM) for the outbox to drain to Kafka; what is left is sent at the next start.")
     public var shutdownTimeout: Int = 10
 
+    /// Whether the intake takes `recordedtime`.
+    @Flag(help: "Take a recordedtime per event (RFC 3339: when the agency's own system recorded it, at or after its time and not in the future) and give its Kafka record that timestamp. For importing history; partners then see late-recorded events as late.")
+    public var acceptRecordedTime = false
+
+    /// Sequence numbers never issued.
+    @Option(name: .customLong("skip-sequence"), help: ArgumentHelp("Fault injection for demos and tests: never issue this sequence number, so partners see a sequence gap (repeatable).", valueName: "number"))
+    public var skippedSequences: [Int64] = []
+
     /// Creates options with their defaults.
     public init() {}
 
@@ -119,6 +127,9 @@ public struct ServiceOptions: ParsableArguments {
         guard let retention = OutboxRetention(text: outboxRetention) else {
             throw ValidationError("--outbox-retention \"\(outboxRetention)\" is neither a duration such as 30d, 12h, 45m, 90s nor a number of records.")
         }
+        if let bad = skippedSequences.first(where: { $0 < 1 }) {
+            throw ValidationError("--skip-sequence must be at least 1, got \(bad).")
+        }
         let agency = agencyId ?? env("ACCORD_AGENCY_ID")
         let folder = dataDir ?? env("ACCORD_DATA_DIR")
         let resolvedAgency = agency ?? profile.defaultAgencyId
@@ -138,7 +149,8 @@ public struct ServiceOptions: ParsableArguments {
             deliveryTimeout: .seconds(deliveryTimeout), shutdownTimeout: .seconds(shutdownTimeout),
             signingKey: keyPath.map(SigningKeySource.file), checkpointEvery: checkpointEvery,
             checkpointInterval: .milliseconds(Int64((checkpointInterval * 1000).rounded())),
-            outboxPath: outboxPath, outboxMaxPending: outboxMaxPending, outboxRetention: retention)
+            outboxPath: outboxPath, outboxMaxPending: outboxMaxPending, outboxRetention: retention,
+            acceptsRecordedTime: acceptRecordedTime, skippedSequences: Set(skippedSequences))
     }
 
     private static func properties(_ pairs: [String], option: String) throws -> [String: String] {

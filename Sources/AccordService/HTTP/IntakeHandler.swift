@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordHTTP
+import AccordRuntime
 import Hummingbird
 import Logging
 
@@ -19,6 +20,7 @@ struct IntakeHandler: Sendable {
 
     let validator: IntakeValidator
     let intake: EventIntake
+    let clock: ServiceClock
     let metrics: ServiceMetrics
     let maxBodyBytes: Int
 
@@ -73,7 +75,7 @@ struct IntakeHandler: Sendable {
             case .binary:
                 raw = [SubmissionReader.readBinary(header: { Self.header(request, $0) }, body: body)]
             }
-            submissions = try validator.validate(raw)
+            submissions = try validator.validate(raw, now: clock.now())
         } catch {
             return reject(error)
         }

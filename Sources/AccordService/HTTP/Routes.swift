@@ -82,7 +82,8 @@ extension AgencyService {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware<BasicRequestContext>(onResponse: { [metrics] in metrics.httpResponse(status: $0) }))
-        let handler = IntakeHandler(validator: IntakeValidator(source: source, codec: codec), intake: intake,
+        let validator = IntakeValidator(source: source, codec: codec, acceptsRecordedTime: configuration.acceptsRecordedTime)
+        let handler = IntakeHandler(validator: validator, intake: intake, clock: clock,
                                     metrics: metrics, maxBodyBytes: configuration.maxBodyBytes)
         router.post("/v1/events") { request, context in
             try await handler.handle(request, context: context)

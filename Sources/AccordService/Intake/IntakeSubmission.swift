@@ -19,16 +19,20 @@ public struct IntakeSubmission: Sendable, Hashable {
     public var causationId: String?
     /// The `correlationid` extension, if given.
     public var correlationId: String?
+    /// The `recordedtime` extension (when the agency's own system recorded it), if the service
+    /// accepts it: the Kafka record's timestamp.
+    public var recordedAt: Timestamp?
 
     /// Creates a submission.
     public init(index: Int, payload: EventPayload, id: UUID? = nil, time: Timestamp? = nil,
-                causationId: String? = nil, correlationId: String? = nil) {
+                causationId: String? = nil, correlationId: String? = nil, recordedAt: Timestamp? = nil) {
         self.index = index
         self.payload = payload
         self.id = id
         self.time = time
         self.causationId = causationId
         self.correlationId = correlationId
+        self.recordedAt = recordedAt
     }
 
     /// The event type.

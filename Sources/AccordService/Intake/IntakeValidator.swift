@@ -12,22 +12,29 @@ struct IntakeValidator: Sendable {
     let codec: EventCodec
     /// The event kinds this agency's kind owns.
     let ownKinds: [EventKind]
+    /// Whether `recordedtime` is taken (the service imports history) or refused.
+    let acceptsRecordedTime: Bool
+
+    /// How far ahead of the service's clock a `recordedtime` may be (clock skew between systems).
+    static let recordedTimeSkew: Int64 = 300
 
     /// Creates the validator of `source`'s submissions.
-    init(source: EventSource, codec: EventCodec) {
+    init(source: EventSource, codec: EventCodec, acceptsRecordedTime: Bool = false) {
         self.source = source
         self.codec = codec
+        self.acceptsRecordedTime = acceptsRecordedTime
         self.ownKinds = AccordTopic.all.filter { $0.owner == source.kind }.flatMap(\.eventKinds)
     }
 
     /// Validates every item; returns them all, or throws every item's errors (nothing is partial).
-    func validate(_ items: [RawSubmission]) throws(IntakeFailure) -> [IntakeSubmission] {
+    /// `now` is the service's clock, against which a `recordedtime` must not lie in the future.
+    func validate(_ items: [RawSubmission], now: Timestamp? = nil) throws(IntakeFailure) -> [IntakeSubmission] {
         var submissions: [IntakeSubmission] = []
         var errors: [IntakeItemError] = []
         var tooLarge = false
         var ids: [UUID: Int] = [:]
         for item in items {
-            let (validated, itemErrors) = validateItem(item)
+            let (validated, itemErrors) = validateItem(item, now: now)
             if let submission = validated {
                 if let id = submission.id {
                     if let first = ids[id], let located = item.id {
@@ -54,7 +61,7 @@ struct IntakeValidator: Sendable {
     }
 
     /// Validates one item, collecting every problem found.
-    func validateItem(_ raw: RawSubmission) -> (IntakeSubmission?, [IntakeItemError]) {
+    func validateItem(_ raw: RawSubmission, now: Timestamp? = nil) -> (IntakeSubmission?, [IntakeItemError]) {
         var item = raw
         let kind = resolveKind(&item)
         var id: UUID?
@@ -74,6 +81,7 @@ struct IntakeValidator: Sendable {
                           reason: EventError.Reason.invalidTime.rawValue)
             }
         }
+        let recordedAt = checkRecordedTime(&item, time: time, now: now)
         if let located = item.specVersion, located.value != AccordEvent.specVersion {
             item.fail(located, "unsupported specversion \"\(located.value.prefix(20))\"; expected 1.0",
                       reason: EventError.Reason.invalidSpecVersion.rawValue)
@@ -105,7 +113,41 @@ struct IntakeValidator: Sendable {
         }
         guard item.errors.isEmpty, let payload else { return (nil, item.errors) }
         return (IntakeSubmission(index: item.index, payload: payload, id: id, time: time,
-                           causationId: item.causationId?.value, correlationId: item.correlationId?.value), [])
+                           causationId: item.causationId?.value, correlationId: item.correlationId?.value,
+                           recordedAt: recordedAt), [])
+    }
+
+    /// The `recordedtime` an importing service takes: RFC 3339, with `time` given, not before it
+    /// and not in the future. A service that does not import history refuses it.
+    private func checkRecordedTime(_ item: inout RawSubmission, time: Timestamp?, now: Timestamp?) -> Timestamp? {
+        guard let located = item.recordedTime else { return nil }
+        guard acceptsRecordedTime else {
+            item.fail(located, "this service records events when it accepts them; recordedtime is taken only by a service started with --accept-recorded-time (importing history)",
+                      reason: EventError.Reason.invalidValue.rawValue)
+            return nil
+        }
+        guard let parsed = Timestamp(rfc3339: located.value) else {
+            item.fail(located, "\"\(located.value.prefix(60))\" is not an RFC 3339 date-time such as 2025-03-01T09:30:00Z",
+                      reason: EventError.Reason.invalidTime.rawValue)
+            return nil
+        }
+        guard let time else {
+            if item.time == nil {
+                item.fail(located, "recordedtime needs the event's time as well: give time", reason: EventError.Reason.missingAttribute.rawValue)
+            }
+            return nil
+        }
+        if parsed < time {
+            item.fail(located, "recordedtime \(parsed.rfc3339) is before the event's time \(time.rfc3339); an event is recorded when or after it happens",
+                      reason: EventError.Reason.invalidTime.rawValue)
+            return nil
+        }
+        if let now, let latest = now.adding(seconds: Self.recordedTimeSkew), parsed > latest {
+            item.fail(located, "recordedtime \(parsed.rfc3339) is in the future (the service's clock says \(now.rfc3339))",
+                      reason: EventError.Reason.invalidTime.rawValue)
+            return nil
+        }
+        return parsed
     }
 
     /// Resolves the full type or short name; the type must be owned by this agency's kind.

@@ -25,6 +25,7 @@ struct RawSubmission: Sendable {
     var time: Located?
     var causationId: Located?
     var correlationId: Located?
+    var recordedTime: Located?
     var source: Located?
     var specVersion: Located?
     var subject: Located?

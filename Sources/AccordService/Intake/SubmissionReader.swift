@@ -77,6 +77,7 @@ enum SubmissionReader {
             case "time": keyPath = \.time
             case "causationid": keyPath = \.causationId
             case "correlationid": keyPath = \.correlationId
+            case "recordedtime": keyPath = \.recordedTime
             case "source": keyPath = \.source
             case "specversion": keyPath = \.specVersion
             case "subject": keyPath = \.subject
@@ -113,6 +114,7 @@ enum SubmissionReader {
         item.time = locate("ce-time")
         item.causationId = locate("ce-causationid")
         item.correlationId = locate("ce-correlationid")
+        item.recordedTime = locate("ce-recordedtime")
         item.source = locate("ce-source")
         item.specVersion = locate("ce-specversion")
         item.subject = locate("ce-subject")

@@ -63,6 +63,8 @@ final class Outbox: Sendable {
     private let codec: EventCodec
     private let checkpointEvery: Int64
     private let maxPending: Int
+    /// Sequence numbers never issued (fault injection).
+    private let skippedSequences: Set<Int64>
     private let pool: DatabasePool
     private let state: Mutex<State>
     private let unsent = Atomic<Int>(0)
@@ -74,8 +76,9 @@ final class Outbox: Sendable {
 
     /// Opens (creating if needed) the outbox at `path` for `source`.
     init(path: String, source: EventSource, key: AgencySigningKey, codec: EventCodec,
-         checkpointEvery: Int, maxPending: Int) throws {
+         checkpointEvery: Int, maxPending: Int, skippedSequences: Set<Int64> = []) throws {
         self.path = path
+        self.skippedSequences = skippedSequences
         self.source = source
         self.key = key
         self.codec = codec
@@ -131,6 +134,10 @@ final class Outbox: Sendable {
                     key TEXT PRIMARY KEY, digest BLOB NOT NULL, event_ids BLOB NOT NULL, created_at INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 """)
+        }
+        migrator.registerMigration("outbox-v2") { db in
+            // The Kafka timestamp an imported event asked for (`recordedtime`); NULL: when produced.
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN recorded_at INTEGER")
         }
         return migrator
     }
@@ -387,8 +394,8 @@ final class Outbox: Sendable {
         }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO records (seq, kind, topic, partition, position, event_id, sequence, type, subject, time,
-                                 identity, digest, accepted_at, key, headers, value)
-            VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 identity, digest, accepted_at, key, headers, value, recorded_at)
+            VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         var fresh: [AccordEvent] = []
         var freshAcks: [Acknowledgement] = []
@@ -401,6 +408,7 @@ final class Outbox: Sendable {
             var chain = draft.chains[chainID]
                 ?? OutboxChain(writer: ChainWriter(chain: chainID), checkpointed: 0, lastSeq: 0, sentThrough: 0, lastOffset: -1)
             draft.lastSequence += 1
+            while skippedSequences.contains(draft.lastSequence) { draft.lastSequence += 1 }
             var event = item.event
             event.sequence = draft.lastSequence
             event.prevHash = chain.writer.nextPrevHash
@@ -417,14 +425,16 @@ final class Outbox: Sendable {
             let position = chain.writer.count
             draft.lastSeq += 1
             chain.lastSeq = draft.lastSeq
+            let recordedAt = item.submission.recordedAt.map(Self.milliseconds)
             try insert.execute(arguments: [
                 draft.lastSeq, chainID.topic, chainID.partition, position, Self.idBytes(event.id), event.sequence, event.type,
                 event.subject, item.timeText, Data(hashed.hash.bytes), Data(item.digest), nowMilliseconds,
-                message.key.map { Data($0) }, Data(HeaderBlob.encode(message.headers)), Data(message.value),
+                message.key.map { Data($0) }, Data(HeaderBlob.encode(message.headers)), Data(message.value), recordedAt,
             ])
             handed.append(OutboxEntry(seq: draft.lastSeq, kind: .event, chain: chainID, position: position,
                                       identity: hashed.hash, acceptedAtMilliseconds: nowMilliseconds,
-                                      key: message.key, headers: message.headers, value: message.value))
+                                      key: message.key, headers: message.headers, value: message.value,
+                                      recordedAtMilliseconds: recordedAt))
             inserted += 1
             if !touched.contains(chainID) { touched.append(chainID) }
             if chain.uncovered >= checkpointEvery {
@@ -572,7 +582,7 @@ final class Outbox: Sendable {
             var entries: [OutboxEntry] = []
             var scanned = after
             let rows = try Row.fetchCursor(db.cachedStatement(sql: """
-                SELECT seq, kind, topic, partition, position, identity, accepted_at, key, headers, value
+                SELECT seq, kind, topic, partition, position, identity, accepted_at, key, headers, value, recorded_at
                 FROM records WHERE seq > ? ORDER BY seq LIMIT ?
                 """), arguments: [after, max(1, readLimit)])
             while let row = try rows.next() {
@@ -595,7 +605,7 @@ final class Outbox: Sendable {
         return try await pool.read { db in
             var entries: [OutboxEntry] = []
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, kind, topic, partition, position, identity, accepted_at, key, headers, value
+                SELECT seq, kind, topic, partition, position, identity, accepted_at, key, headers, value, recorded_at
                 FROM records WHERE seq > ? AND topic = ? AND partition = ? ORDER BY seq
                 """, arguments: [known.sentThrough, chain.topic, chain.partition])
             while let row = try rows.next() {
@@ -612,7 +622,8 @@ final class Outbox: Sendable {
               let value = row[9] as Data? else { return nil }
         let key = row[7] as Data?
         return OutboxEntry(seq: row[0], kind: kind, chain: chain, position: row[4], identity: hash,
-                           acceptedAtMilliseconds: row[6], key: key.map { Array($0) }, headers: headers, value: Array(value))
+                           acceptedAtMilliseconds: row[6], key: key.map { Array($0) }, headers: headers, value: Array(value),
+                           recordedAtMilliseconds: row[10])
     }
 
     /// Records Kafka's acknowledgements: each chain's entries up to the reported ones are sent.

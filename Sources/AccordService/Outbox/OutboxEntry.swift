@@ -31,12 +31,14 @@ struct OutboxEntry: Sendable {
     var headers: [MessageHeader]
     /// The record value.
     var value: [UInt8]
+    /// The Kafka timestamp an imported event asked for (ms since the epoch); nil: when produced.
+    var recordedAtMilliseconds: Int64? = nil
 
     /// The record to produce.
     var producerRecord: ProducerRecord {
         ProducerRecord(topic: chain.topic, key: key, value: value,
                        headers: headers.map { KafkaHeader(key: $0.name, value: $0.value) },
-                       partition: chain.partition)
+                       partition: chain.partition, timestampMilliseconds: recordedAtMilliseconds)
     }
 }
 

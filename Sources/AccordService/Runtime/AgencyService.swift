@@ -114,7 +114,8 @@ public final class AgencyService: Service, Sendable {
         do {
             outbox = try Outbox(path: configuration.resolvedOutboxPath, source: source, key: key, codec: codec,
                                 checkpointEvery: configuration.checkpointEvery,
-                                maxPending: configuration.outboxMaxPending)
+                                maxPending: configuration.outboxMaxPending,
+                                skippedSequences: configuration.skippedSequences)
         } catch {
             throw ServiceSetupError("\(error)")
         }

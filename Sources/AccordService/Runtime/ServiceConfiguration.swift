@@ -94,6 +94,11 @@ public struct ServiceConfiguration: Sendable {
     public var outboxMaxPending: Int
     /// How long published records stay in the outbox for chain range reads.
     public var outboxRetention: OutboxRetention
+    /// Whether the intake takes a `recordedtime` per event (when the agency's own system
+    /// recorded it, for importing history) and gives the Kafka record that timestamp.
+    public var acceptsRecordedTime: Bool
+    /// Sequence numbers the service never issues (fault injection: partners see sequence gaps).
+    public var skippedSequences: Set<Int64>
 
     /// Creates a configuration with the profile's defaults.
     public init(profile: AgencyProfile, bootstrapServers: String, agencyId: String? = nil,
@@ -106,7 +111,8 @@ public struct ServiceConfiguration: Sendable {
                 queryTimeout: Duration = .seconds(5), signingKey: SigningKeySource? = nil,
                 checkpointEvery: Int = 1000, checkpointInterval: Duration = .seconds(1),
                 outboxPath: String? = nil, outboxMaxPending: Int = 100_000,
-                outboxRetention: OutboxRetention = .default) {
+                outboxRetention: OutboxRetention = .default, acceptsRecordedTime: Bool = false,
+                skippedSequences: Set<Int64> = []) {
         self.profile = profile
         self.agencyId = agencyId ?? profile.defaultAgencyId
         self.bootstrapServers = bootstrapServers
@@ -130,6 +136,8 @@ public struct ServiceConfiguration: Sendable {
         self.outboxPath = outboxPath
         self.outboxMaxPending = max(1, outboxMaxPending)
         self.outboxRetention = outboxRetention
+        self.acceptsRecordedTime = acceptsRecordedTime
+        self.skippedSequences = skippedSequences
     }
 
     /// The outbox file: the configured one, or `<agencyId>.outbox.sqlite` beside the key file.
