@@ -30,7 +30,7 @@ enum FreshnessFigure {
             let slice = feed[(index * batch)..<((index + 1) * batch)]
             bodies.append(HTTPRequest.post("/v1/events", port: service.port, body: try renderer.batch(slice)))
             if index % max(1, options.freshnessSampleEvery) == 0, let first = slice.first {
-                samples[index] = (Array(first.id.uuidString.lowercased().utf8), "/v1/cases/\(first.subject)/timeline?limit=1000")
+                samples[index] = (Array(first.id.lowercasedString.utf8), "/v1/cases/\(first.subject)/timeline?limit=1000")
             }
         }
         let before = try await viewEvents(projector)

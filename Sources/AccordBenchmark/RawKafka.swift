@@ -134,7 +134,7 @@ public enum RawKafka {
                         idle: Duration = .seconds(15)) throws -> ConsumeResult {
         let conf = try configuration([
             "bootstrap.servers": bootstrap, "client.id": "accord-bench-raw-consumer",
-            "group.id": "accord-bench-raw-\(UUID().uuidString.lowercased())",
+            "group.id": "accord-bench-raw-\(UUID().lowercasedString)",
             "enable.auto.commit": "false", "enable.auto.offset.store": "false", "auto.offset.reset": "earliest",
         ])
         let consumer = try client(RD_KAFKA_CONSUMER, conf)

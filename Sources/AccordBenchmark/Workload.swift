@@ -116,7 +116,7 @@ public struct Workload: Sendable {
             sequences[source.urn] = sequence
             let event = AccordEvent(id: submission.id, source: source, time: submission.time, sequence: sequence,
                                     payload: submission.data,
-                                    causationId: submission.causationId.map { $0.uuidString.lowercased() },
+                                    causationId: submission.causationId.map { $0.lowercasedString },
                                     correlationId: submission.correlationId)
             try event.validate()
             let topic = event.topic.name

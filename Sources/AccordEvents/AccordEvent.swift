@@ -58,7 +58,7 @@ public struct AccordEvent: Sendable, Hashable {
     /// The topic this event belongs on.
     public var topic: AccordTopic { payload.kind.topic }
     /// The id in canonical lower-case text form.
-    public var idString: String { id.uuidString.lowercased() }
+    public var idString: String { id.lowercasedString }
 
     /// Checks everything a receiver would: the source owns the event's topic, the sequence is
     /// ≥ 1, extension values are well-formed, and the payload's semantic rules hold.

@@ -134,7 +134,11 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     public var schemaPath: String { "events/\(family)/\(name).v\(version).schema.json" }
 
     /// The CloudEvents `dataschema` URI, equal to the schema file's `$id`.
-    public var dataschema: String { EventKind.schemaBaseURI + schemaPath }
+    public var dataschema: String { EventKind.dataschemas[self] ?? EventKind.schemaBaseURI + schemaPath }
+
+    /// Every kind's `dataschema`, built once (it is compared for every record decoded).
+    private static let dataschemas: [EventKind: String] =
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0, schemaBaseURI + $0.schemaPath) })
 
     /// The Swift payload type of this event. Versions whose payloads differ only by what is
     /// required share one type (`CaseTransferred` is v1 and v2); the value's `eventKind` says

@@ -153,6 +153,7 @@ struct RawAttributes {
     /// Accepts `application/json`, optionally with a `charset=utf-8` parameter (any case,
     /// optional spaces and quotes), as official CloudEvents SDKs write it.
     static func isJSONContentType(_ text: String) -> Bool {
+        if text == "application/json" { return true }
         var parts = text.split(separator: ";", omittingEmptySubsequences: false).makeIterator()
         guard let media = parts.next(),
               media.trimmingCharacters(in: .whitespaces).lowercased() == "application/json" else { return false }

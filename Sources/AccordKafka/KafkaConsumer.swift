@@ -208,12 +208,14 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Synchronously commits, per partition, the offset after the last of `records`.
+    /// Commits, per partition, the offset after the last of `records`: synchronously, or with
+    /// `waitForBroker: false` only sent (the broker's answer is not awaited, and a failure is
+    /// not reported; for consumers whose own store holds the authoritative offsets).
     ///
     /// Succeeds only if every record's partition is still assigned under the
     /// assignment it was delivered in; otherwise nothing is committed and
     /// `.partitionNotAssigned` is thrown (the partition's new owner will read them again).
-    public func commit(_ records: [ConsumerRecord]) async throws {
+    public func commit(_ records: [ConsumerRecord], waitForBroker: Bool = true) async throws {
         guard !records.isEmpty else { return }
         var next: [TopicPartition: Int64] = [:]
         for record in records {
@@ -231,7 +233,7 @@ public final class KafkaConsumer: Sendable {
                 for (topicPartition, offset) in offsets {
                     rd_kafka_topic_partition_list_add(list, topicPartition.topic, topicPartition.partition)?.pointee.offset = offset
                 }
-                let error = rd_kafka_commit(pointer.value, list, 0)
+                let error = rd_kafka_commit(pointer.value, list, waitForBroker ? 0 : 1)
                 if error.isError {
                     throw KafkaError(kind: .commit, error: error, context: "commit")
                 }

@@ -415,9 +415,10 @@ public final class Projector: Service, Sendable {
         unreadCounter.increment(by: Int(batch.unreadRanges.reduce(0) { $0 + $1.count }))
         batchTimer.recordInterval(since: prepared.started)
         // Kafka's committed offsets follow the store's, for operators' tools; the store stays the authority,
-        // so a failed commit here loses nothing (the next batch commits again).
+        // so a failed commit here loses nothing (the next batch commits again), and the next batch
+        // does not wait for the broker's answer.
         do {
-            try await consumer.commit(prepared.records)
+            try await consumer.commit(prepared.records, waitForBroker: false)
         } catch {
             logger.debug("Kafka offset commit failed; the store keeps the authoritative offsets", metadata: ["error": "\(error)"])
         }

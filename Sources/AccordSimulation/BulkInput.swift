@@ -54,7 +54,7 @@ public struct BulkItem: Sendable, Hashable {
     public func withId(_ id: UUID) -> BulkItem {
         guard !hasId, json.first == UInt8(ascii: "{") else { return self }
         var out: [UInt8] = Array("{\"id\":".utf8)
-        JSONValue.writeString(id.uuidString.lowercased(), to: &out)
+        JSONValue.writeString(id.lowercasedString, to: &out)
         if json.count > 2 { out.append(UInt8(ascii: ",")) }
         out.append(contentsOf: json.dropFirst())
         return BulkItem(line: line, json: out, type: type, hasId: true)

@@ -52,7 +52,7 @@ extension Simulation {
             if source.agencyId == delivery.skippingAgency, delivery.skipBefore.contains(position) { sequence += 1 }
             sequences[source] = sequence
             let event = AccordEvent(id: submission.id, source: source, time: submission.time, sequence: sequence,
-                                    payload: submission.data, causationId: submission.causationId?.uuidString.lowercased(),
+                                    payload: submission.data, causationId: submission.causationId?.lowercasedString,
                                     correlationId: submission.correlationId)
             var recordedAt = submission.time
             if source.kind == .interventions {

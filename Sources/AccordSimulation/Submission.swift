@@ -98,14 +98,14 @@ public struct SubmissionRenderer: Sendable {
         out.append(contentsOf: ",\"time\":".utf8)
         JSONValue.writeString(s.time.rfc3339, to: &out)
         out.append(contentsOf: ",\"id\":".utf8)
-        JSONValue.writeString(s.id.uuidString.lowercased(), to: &out)
+        JSONValue.writeString(s.id.lowercasedString, to: &out)
         if let correlation = s.correlationId {
             out.append(contentsOf: ",\"correlationid\":".utf8)
             JSONValue.writeString(correlation, to: &out)
         }
         if let causation = s.causationId {
             out.append(contentsOf: ",\"causationid\":".utf8)
-            JSONValue.writeString(causation.uuidString.lowercased(), to: &out)
+            JSONValue.writeString(causation.lowercasedString, to: &out)
         }
         if let recordedAt = s.recordedAt {
             out.append(contentsOf: ",\"recordedtime\":".utf8)

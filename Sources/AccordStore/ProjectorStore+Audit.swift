@@ -84,6 +84,10 @@ public final class StoreAuditReader: Sendable {
 
 /// The tables that serve queries, with their key columns: what a rebuild compares row by row.
 public enum ServingTables {
+    /// Columns that say where a row was written, not what it holds (`view_fact.seq`, the order
+    /// facts were written in): left out of row comparisons.
+    public static let storageColumns: Set<String> = ["seq"]
+
     /// Each serving table and its primary key columns.
     public static let all: [(table: String, key: [String])] = [
         ("view_case", ["case_id"]), ("view_contract", ["contract_id"]), ("view_referral", ["contract_id", "case_id", "referral_id"]),
@@ -99,7 +103,7 @@ extension StoreAuditReader {
         guard let spec = ServingTables.all.first(where: { $0.table == table }) else { return [:] }
         return try store.read { db in
             guard try db.tableExists(table) else { return [:] }
-            let columns = try db.columns(in: table).map(\.name)
+            let columns = try db.columns(in: table).map(\.name).filter { !ServingTables.storageColumns.contains($0) }
             let key = spec.key.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: " || '/' || ")
             let whole = columns.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: " || '|' || ")
             var out: [String: Hash256] = [:]
@@ -119,7 +123,7 @@ extension StoreAuditReader {
         guard let spec = ServingTables.all.first(where: { $0.table == table }) else { return [] }
         return try store.read { db in
             guard try db.tableExists(table) else { return [] }
-            let columns = try db.columns(in: table).map(\.name)
+            let columns = try db.columns(in: table).map(\.name).filter { !ServingTables.storageColumns.contains($0) }
             let keyExpression = spec.key.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: " || '/' || ")
             let select = columns.map { "quote(\($0.quotedDatabaseIdentifier))" }.joined(separator: ", ")
             guard let row = try Row.fetchOne(db, sql: """

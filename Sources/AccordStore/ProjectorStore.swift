@@ -15,6 +15,8 @@ public final class ProjectorStore: Sendable {
     public let path: String
     /// Whether the store was opened read-only.
     public let readOnly: Bool
+    /// Copies the log into the file off the writer's thread (stores opened for writing).
+    private let checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     public init(path: String) throws {
@@ -23,11 +25,20 @@ public final class ProjectorStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
+            try db.execute(sql: """
+                PRAGMA wal_autocheckpoint = \(WALCheckpointer.fallbackPages); PRAGMA journal_size_limit = \(WALCheckpointer.logLimitBytes)
+                """)
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try StoreSchema.migrator.migrate(pool)
         self.path = path
         readOnly = false
+        checkpointer = WALCheckpointer(path: path)
+    }
+
+    deinit {
+        // The checkpointer's connection closes first: the store's last connection removes the log.
+        checkpointer?.stop()
     }
 
     /// Opens an existing store read-only, without migrating it: for audits, which must never
@@ -37,6 +48,8 @@ public final class ProjectorStore: Sendable {
         var configuration = Configuration()
         configuration.label = "accord.projector.store.readonly"
         configuration.readonly = true
+        // The writer's checkpointer briefly holds the log while it starts it over.
+        configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
         let (isStore, migrated) = try pool.read { db in
             (try db.tableExists("journal"), try StoreSchema.migrator.hasCompletedMigrations(db))
@@ -50,6 +63,7 @@ public final class ProjectorStore: Sendable {
         }
         self.path = path
         readOnly = true
+        checkpointer = nil
     }
 
     /// Reads in one consistent snapshot.
@@ -103,7 +117,7 @@ public final class ProjectorStore: Sendable {
         while true {
             let page: [JournaledEvent] = try pool.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT *, \(Self.verifiedColumn) FROM journal WHERE position > ? AND time_ns <= ? ORDER BY position LIMIT ?
+                    SELECT \(Self.journalColumns) FROM journal WHERE position > ? AND time_ns <= ? ORDER BY position LIMIT ?
                     """, arguments: [after, limit, max(1, pageSize)])
                     .map { try Self.journaledEvent($0, ids) }
             }
@@ -119,43 +133,51 @@ public final class ProjectorStore: Sendable {
           AND u."offset" = journal."offset" AND u.position = journal.position) AS verified
         """
 
+    /// The columns ``journaledEvent(_:_:)`` reads, in the order it reads them by index (a lookup
+    /// by name costs a case-insensitive search per column per row).
+    static let journalColumns = """
+        position, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject, time_ns, recorded_ns,
+        key, headers, value, event_hash, entry_hash, chain_position, \(verifiedColumn)
+        """
+
+    /// A journal row selected with ``journalColumns``.
     static func journaledEvent(_ row: Row, _ ids: StoreIds) throws -> JournaledEvent {
-        let position: Int64 = row["position"]
-        let idBytes: Data = row["event_id"]
+        let position: Int64 = row[0]
+        let idBytes: Data = row[1]
         guard let uuid = uuid(fromStored: idBytes) else { throw StoreError("journal position \(position): event id is not 16 bytes") }
-        let text: String? = row["id_text"]
-        let topicId: Int64 = row["topic_id"]
-        let sourceId: Int64 = row["source_id"]
+        let text: String? = row[2]
+        let topicId: Int64 = row[3]
+        let sourceId: Int64 = row[6]
         guard let topic = ids.topicName(topicId), let source = ids.sourceURN(sourceId) else {
             throw StoreError("journal position \(position): unknown topic or source id")
         }
-        let headerBytes: Data = row["headers"]
+        let headerBytes: Data = row[12]
         let headers: [MessageHeader]
         do {
             headers = try HeaderCoding.decode([UInt8](headerBytes))
         } catch {
             throw StoreError("journal position \(position): stored headers are not readable: \(error)")
         }
-        let timeNs: Int64 = row["time_ns"]
-        let recordedNs: Int64 = row["recorded_ns"]
+        let timeNs: Int64 = row[9]
+        let recordedNs: Int64 = row[10]
         guard let time = Timestamp(nanosecondsSinceEpoch: timeNs), let recorded = Timestamp(nanosecondsSinceEpoch: recordedNs) else {
             throw StoreError("journal position \(position): stored times out of range")
         }
-        let eventHash: Data = row["event_hash"]
-        let entryHash: Data = row["entry_hash"]
+        let eventHash: Data = row[14]
+        let entryHash: Data = row[15]
         guard let eh = Hash256(bytes: eventHash), let nh = Hash256(bytes: entryHash) else {
             throw StoreError("journal position \(position): stored hashes are not 32 bytes")
         }
-        let key: Data? = row["key"]
-        let value: Data = row["value"]
-        let verified: Int64 = row["verified"]
+        let key: Data? = row[11]
+        let value: Data = row[13]
+        let verified: Int64 = row[17]
         return JournaledEvent(
             position: position, eventId: text ?? uuid.lowercasedString,
-            coordinates: RecordCoordinates(topic: topic, partition: Int32(truncatingIfNeeded: row["partition"] as Int64),
-                                           offset: row["offset"]),
-            source: source, sequence: row["sequence"], subject: row["subject"], time: time, recordedAt: recorded,
+            coordinates: RecordCoordinates(topic: topic, partition: Int32(truncatingIfNeeded: row[4] as Int64),
+                                           offset: row[5]),
+            source: source, sequence: row[7], subject: row[8], time: time, recordedAt: recorded,
             message: BinaryMessage(key: key.map { [UInt8]($0) }, headers: headers, value: [UInt8](value)),
-            eventHash: eh, entryHash: nh, chainPosition: row["chain_position"], verified: verified != 0)
+            eventHash: eh, entryHash: nh, chainPosition: row[16], verified: verified != 0)
     }
 
     /// The journal entry read from `coordinates`, if one was journaled.
@@ -163,7 +185,7 @@ public final class ProjectorStore: Sendable {
         try pool.read { db in
             let ids = try StoreIds(db)
             guard let topicId = ids.topicId(coordinates.topic) else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT *, \(Self.verifiedColumn) FROM journal WHERE topic_id = ? AND partition = ? AND \"offset\" = ?",
+            return try Row.fetchOne(db, sql: "SELECT \(Self.journalColumns) FROM journal WHERE topic_id = ? AND partition = ? AND \"offset\" = ?",
                                     arguments: [topicId, Int64(coordinates.partition), coordinates.offset])
                 .map { try Self.journaledEvent($0, ids) }
         }

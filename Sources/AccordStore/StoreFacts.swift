@@ -31,7 +31,7 @@ public struct StoreFacts: ViewFactsReader {
     }
 
     public func caseFacts(_ caseId: String) throws -> FactList? {
-        let statement = try db.cachedStatement(sql: "SELECT fact FROM view_fact WHERE case_id = ?")
+        let statement = try db.cachedStatement(sql: "SELECT fact FROM view_fact WHERE case_id = ? ORDER BY event_id")
         var facts: [Fact] = []
         for data in try Data.fetchAll(statement, arguments: [caseId]) {
             var r = BinaryReader([UInt8](data))

@@ -143,6 +143,18 @@ enum StoreSchema {
                 ALTER TABLE journal DROP COLUMN verified;
                 """)
         }
+        migrator.registerMigration("v7-fact-log") { db in
+            // Facts in the order they are written, found by a small (case, event) index: clustered
+            // by case, every batch rewrote nearly every page of the table, a cost that grew with history.
+            try db.execute(sql: """
+                CREATE TABLE view_fact_log (seq INTEGER PRIMARY KEY, case_id TEXT NOT NULL, event_id BLOB NOT NULL,
+                  fact BLOB NOT NULL);
+                INSERT INTO view_fact_log (case_id, event_id, fact) SELECT case_id, event_id, fact FROM view_fact;
+                DROP TABLE view_fact;
+                ALTER TABLE view_fact_log RENAME TO view_fact;
+                CREATE UNIQUE INDEX view_fact_case ON view_fact (case_id, event_id);
+                """)
+        }
         return migrator
     }
 

@@ -82,7 +82,7 @@ public enum SimulatedEvents {
             let sequence = sequences[source, default: 0] + 1
             sequences[source] = sequence
             let event = AccordEvent(id: submission.id, source: source, time: submission.time, sequence: sequence,
-                                    payload: submission.data, causationId: submission.causationId?.uuidString.lowercased(),
+                                    payload: submission.data, causationId: submission.causationId?.lowercasedString,
                                     correlationId: submission.correlationId)
             var recordedAt = submission.time
             if lateEvery > 0, n % lateEvery == 0 { recordedAt = submission.time.adding(seconds: lateness) ?? submission.time }

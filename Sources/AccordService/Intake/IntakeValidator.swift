@@ -39,7 +39,7 @@ struct IntakeValidator: Sendable {
                 if let id = submission.id {
                     if let first = ids[id], let located = item.id {
                         errors.append(IntakeItemError(index: item.index, pointer: located.pointer, field: located.field,
-                                                      message: "id \(id.uuidString.lowercased()) is also used by item \(first) of this batch",
+                                                      message: "id \(id.lowercasedString) is also used by item \(first) of this batch",
                                                       reason: "duplicate-id"))
                         continue
                     }

@@ -383,7 +383,7 @@ final class Outbox: Sendable {
                 let subject: String = row[2] ?? "another subject"
                 conflicts.append(FieldError(
                     index: item.submission.index, pointer: "", field: "id",
-                    message: "id \(id.uuidString.lowercased()) was already published as a different event (\(type) about \(subject)); use a new id",
+                    message: "id \(id.lowercasedString) was already published as a different event (\(type) about \(subject)); use a new id",
                     reason: "id-conflict"))
             }
         }
@@ -481,7 +481,7 @@ final class Outbox: Sendable {
         var hasher = SHA256()
         hasher.update(data: Array("accord-request-v1\n".utf8))
         for item in prepared {
-            hasher.update(data: Array((item.submission.id?.uuidString.lowercased() ?? "-").utf8))
+            hasher.update(data: Array((item.submission.id?.lowercasedString ?? "-").utf8))
             hasher.update(data: item.digest)
         }
         return Array(hasher.finalize())
@@ -682,7 +682,7 @@ final class Outbox: Sendable {
     private static func acknowledgement(_ row: Row, source: EventSource) -> Acknowledgement {
         let idBytes: Data = row[9]
         let id = idBytes.count == 16 ? UUID(uuid: idBytes.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }) : UUID()
-        return Acknowledgement(id: id.uuidString.lowercased(), type: row[1] ?? "", subject: row[2] ?? "",
+        return Acknowledgement(id: id.lowercasedString, type: row[1] ?? "", subject: row[2] ?? "",
                                source: source.urn, time: row[3] ?? "", sequence: row[4], topic: row[5],
                                partition: row[6], position: row[7], offset: row[8])
     }
