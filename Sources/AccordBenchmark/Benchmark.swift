@@ -112,7 +112,8 @@ public struct Benchmark: Sendable {
         let caughtUp = try await ProjectorFigures.catchUp(context, broker: broker, workload: workload, registry: keys.registry,
                                                           rawConsumeRate: rawConsumeRate)
         rows += caughtUp.rows
-        let restarted = try await ProjectorFigures.restart(context, caughtUp.run, broker: broker, registry: keys.registry)
+        let restarted = try await ProjectorFigures.restart(context, caughtUp.run, broker: broker, registry: keys.registry,
+                                                           rawBytes: workload.rawBytes)
         rows += restarted.rows
         let projector = restarted.run
 

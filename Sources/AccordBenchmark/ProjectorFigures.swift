@@ -45,8 +45,10 @@ enum ProjectorFigures {
             try BenchRow("projector RSS at \(window) events", atWindow, "MB"),
             try BenchRow("projector peak RSS ÷ RSS at \(window) events", peak, "MB", baseline: atWindow,
                          target: .ratioAtMost(1.5, "peak/RSS")),
-            try BenchRow("store on disk (file + WAL), caught up", Double(size) / mb, "MB",
-                         baseline: Double(workload.rawBytes) / mb, target: .ratioAtMost(1.5, "store/raw records")),
+            // Mid-flight the log still holds pages of the last batches not yet copied back; the
+            // target is checked on the store after a clean stop (`restart`).
+            try BenchRow("store on disk (file + WAL), just caught up", Double(size) / mb, "MB",
+                         baseline: Double(workload.rawBytes) / mb),
         ]
         return CatchUpOutcome(run: run, rows: rows)
     }
@@ -54,7 +56,7 @@ enum ProjectorFigures {
     /// Stops the caught-up projector (SIGTERM) and starts it again on the same store; times the
     /// stop and the way back to `/ready` 200. Returns the restarted projector.
     static func restart(_ context: BenchContext, _ run: ProjectorRun, broker: BenchBroker,
-                        registry: URL) async throws -> (run: ProjectorRun, rows: [BenchRow]) {
+                        registry: URL, rawBytes: Int) async throws -> (run: ProjectorRun, rows: [BenchRow]) {
         context.progress.say("restart: SIGTERM to the projector")
         let stopStart = Monotonic.now()
         let status = await context.processes.stop(run.process, grace: .seconds(120))
@@ -62,6 +64,8 @@ enum ProjectorFigures {
         guard status == 0 else {
             throw BenchError("the projector exited with status \(status) on SIGTERM; its log:\n\(run.logTail())")
         }
+        let mb = 1_048_576.0
+        let stoppedSize = Double(storeBytes(run.store)) / mb
         context.progress.say("restart: starting it again on the same store")
         let started = Monotonic.now()
         let again = try await ProjectorRun.start(context.processes, name: "projector-restarted", bootstrap: broker.bootstrap,
@@ -73,6 +77,8 @@ enum ProjectorFigures {
         context.progress.say("restart: /ready after \(String(format: "%.2f", readySeconds)) s")
         return (again, [
             try BenchRow("projector stop (SIGTERM → exit)", stopSeconds, "s"),
+            try BenchRow("store on disk (file + WAL), after a clean stop", stoppedSize, "MB",
+                         baseline: Double(rawBytes) / mb, target: .ratioAtMost(1.5, "store/raw records")),
             try BenchRow("projector restart on its store → /ready 200 (nothing missed)", readySeconds, "s",
                          target: .atMost(5, "s")),
         ])

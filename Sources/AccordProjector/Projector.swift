@@ -141,7 +141,7 @@ public final class Projector: Service, Sendable {
         for (key, value) in configuration.consumerProperties { properties[key] = value }
         consumer = try KafkaConsumer(
             configuration: .init(bootstrapServers: configuration.bootstrapServers, groupID: configuration.groupID,
-                                 clientID: "accord-projector", bufferCapacity: max(configuration.batchSize * 4, 1_000),
+                                 clientID: "accord-projector", bufferCapacity: max(configuration.batchSize * 2, 1_000),
                                  properties: properties),
             startOffsets: { partitions in
                 // The store, not Kafka, is the authority on where to resume: offsets move with the view.

@@ -38,7 +38,7 @@ struct ProjectorCommand: AsyncParsableCommand {
     var areaOffices: String?
 
     @Option(help: "Largest number of records committed in one store transaction.")
-    var batchSize: Int = 1_000
+    var batchSize: Int = 5_000
 
     @Option(help: "Agencies' public key registry JSON (env ACCORD_KEY_REGISTRY). When given, every record's hash chain and checkpoint signatures are checked before the projection; without it integrity checking is off.")
     var keyRegistry: String?
