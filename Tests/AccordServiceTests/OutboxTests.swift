@@ -28,6 +28,13 @@ struct OutboxTests {
         }
     }
 
+    /// The probation topic's records verify against the harness's keys: `count` events, all verified.
+    static func expectVerified(_ harness: ServiceHarness, events count: Int) async throws {
+        let report = VerificationReport(try await harness.records(on: probationTopic), registry: try harness.registry())
+        #expect(report.allVerified)
+        #expect(report.verified.count == count)
+    }
+
     /// Fast reconnects so the relay notices a broker coming back quickly.
     static let reconnect = ["reconnect.backoff.ms": "20", "reconnect.backoff.max.ms": "200"]
 
@@ -60,9 +67,7 @@ struct OutboxTests {
         let events = try await harness.events(on: Self.probationTopic)
         #expect(events.map(\.idString) == accepted.map(\.id))
         #expect(events.map(\.sequence) == Array(1...12))
-        let report = VerificationReport(try await harness.records(on: Self.probationTopic), registry: try harness.registry())
-        #expect(report.allVerified)
-        #expect(report.verified.count == 12)
+        try await Self.expectVerified(harness, events: 12)
     }
 
     @Test("with the broker down the service accepts up to its bound, then answers 503 with Retry-After; everything drains in order once the broker is back")
@@ -290,9 +295,7 @@ struct OutboxTests {
         #expect(bySequence[5]?.timestampMilliseconds == time.secondsSinceEpoch * 1000)
         // Without a recordedtime, the record is stamped when it is produced (now, not the event's time).
         #expect((bySequence[1]?.timestampMilliseconds ?? 0) > late.secondsSinceEpoch * 1000)
-        let report = VerificationReport(try await harness.records(on: Self.probationTopic), registry: try harness.registry())
-        #expect(report.allVerified)
-        #expect(report.verified.count == 3)
+        try await Self.expectVerified(harness, events: 3)
     }
 
     @Test("a service that does not import history refuses recordedtime, naming the field")
