@@ -89,7 +89,7 @@ let package = Package(
             name: "AccordService",
             dependencies: [
                 "AccordBus", "AccordKafka", "AccordEvents", "AccordJSON", "AccordIntegrity", "AccordHTTP", "AccordRuntime",
-                "AccordProjection",
+                "AccordProjection", "AccordStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(name: "probation-service", dependencies: ["AccordService"]),
         .executableTarget(name: "interventions-service", dependencies: ["AccordService"]),
         // The commissioner's service; its contract alerts come from the projection (AccordService's ProjectionContractAlertSource).
-        .executableTarget(name: "commissioner-service", dependencies: ["AccordService", "AccordProjection", "AccordEvents"]),
+        .executableTarget(name: "commissioner-service", dependencies: ["AccordService"]),
         // The projector: consumes every agency topic, dead-letters bad records, applies the
         // projection into the store and serves the query API.
         .target(

@@ -18,13 +18,14 @@ public final class ProjectorStore: Sendable {
     /// Copies the log into the file off the writer's thread (stores opened for writing).
     private let checkpointer: WALCheckpointer?
 
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date;
+    /// `cacheMebibytes` is each connection's page cache.
+    public init(path: String, cacheMebibytes: Int = 32) throws {
         var configuration = Configuration()
         configuration.label = "accord.projector.store"
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -\(max(1, cacheMebibytes) * 1024); PRAGMA temp_store = MEMORY")
             try db.execute(sql: """
                 PRAGMA wal_autocheckpoint = \(WALCheckpointer.fallbackPages); PRAGMA journal_size_limit = \(WALCheckpointer.logLimitBytes)
                 """)
@@ -39,6 +40,13 @@ public final class ProjectorStore: Sendable {
     deinit {
         // The checkpointer's connection closes first: the store's last connection removes the log.
         checkpointer?.stop()
+    }
+
+    /// Closes the store's connections now (the store must not be used afterwards), so that its
+    /// files can be removed.
+    func close() {
+        checkpointer?.stop()
+        try? pool.close()
     }
 
     /// Opens an existing store read-only, without migrating it: for audits, which must never

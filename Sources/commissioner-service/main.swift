@@ -1,3 +1,3 @@
 import AccordService
 
-await CommissionerServiceCommand.start(alertSource: { ProjectionContractAlertSource() })
+await CommissionerServiceCommand.start(alertSource: { try ProjectionContractAlertSource(storePath: $0) })

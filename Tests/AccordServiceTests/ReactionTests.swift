@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordHTTP
+import AccordProjection
 import AccordRuntime
 import AccordService
 import Foundation
@@ -128,7 +129,7 @@ struct ReactionTests {
 struct FixedAlerts: ContractAlertSource {
     let alerts: [ContractAlert]
 
-    func apply(_ event: AccordEvent, recordedAt: Timestamp) {}
+    func apply(_ events: [IncomingEvent]) {}
 
     func alerts(commissionerId: String, asOf: Timestamp) throws -> [ContractAlert] { alerts }
 }

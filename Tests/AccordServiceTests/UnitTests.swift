@@ -31,14 +31,14 @@ struct UnitTests {
     @Test("enforcement actions linked to other incidents do not settle this one")
     func enforcementLinks() throws {
         let source = EventSamples.probationSource
-        let worklist = EnforcementWorklist(source: source)
+        let worklist = try EnforcementWorklist(source: source)
         let t0 = EventSamples.defaultStart
         func at(_ hours: Int64) -> Timestamp { t0.adding(seconds: hours * 3600) ?? t0 }
         let asOf = at(24)
-        worklist.apply(AccordEvent(id: UUID(), source: source, time: t0, sequence: 1,
+        try worklist.apply(AccordEvent(id: UUID(), source: source, time: t0, sequence: 1,
                                    payload: EventSamples.payload(.caseOpened, subject: "X900001")), recordedAt: t0)
         // Only the provider the referral was made to reports incidents that need a decision.
-        worklist.apply(AccordEvent(id: UUID(), source: source, time: t0, sequence: 2,
+        try worklist.apply(AccordEvent(id: UUID(), source: source, time: t0, sequence: 2,
                                    payload: InterventionReferred(caseId: "X900001", referralId: "REF-1", contractId: "CT-1",
                                                                  providerId: "ace-payback", interventionType: .unpaidWork,
                                                                  dueBy: EventSamples.defaultDate).payload),
@@ -46,44 +46,44 @@ struct UnitTests {
         let first = UUID()
         let second = UUID()
         for (id, hour) in [(first, Int64(1)), (second, Int64(2))] {
-            worklist.apply(AccordEvent(id: id, source: EventSamples.interventionsSource, time: at(hour), sequence: hour,
+            try worklist.apply(AccordEvent(id: id, source: EventSamples.interventionsSource, time: at(hour), sequence: hour,
                                        payload: AppointmentMissed(caseId: "X900001", referralId: "REF-1", providerId: "ace-payback",
                                                                   appointmentId: "AP-\(hour)", acceptable: false, reason: "none").payload),
                            recordedAt: at(hour))
         }
         // An acceptable absence never needs a decision.
-        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.interventionsSource, time: at(3), sequence: 3,
+        try worklist.apply(AccordEvent(id: UUID(), source: EventSamples.interventionsSource, time: at(3), sequence: 3,
                                    payload: AppointmentMissed(caseId: "X900001", referralId: "REF-1", providerId: "ace-payback",
                                                               appointmentId: "AP-3", acceptable: true, reason: "ill").payload),
                        recordedAt: at(3))
-        #expect(worklist.items(asOf: asOf).count == 2)
-        worklist.apply(AccordEvent(id: UUID(), source: source, time: at(4), sequence: 3,
+        #expect(try worklist.items(asOf: asOf).count == 2)
+        try worklist.apply(AccordEvent(id: UUID(), source: source, time: at(4), sequence: 3,
                                    payload: ComplianceFailureRecorded(caseId: "X900001", failureId: "CF-1", kind: .missedAppointment,
                                                                       relatedEventId: first).payload), recordedAt: at(4))
-        worklist.apply(AccordEvent(id: UUID(), source: source, time: at(5), sequence: 4,
+        try worklist.apply(AccordEvent(id: UUID(), source: source, time: at(5), sequence: 4,
                                    payload: EnforcementActionTaken(caseId: "X900001", action: .warning, failureIds: ["CF-1"]).payload),
                        recordedAt: at(5))
-        #expect(worklist.items(asOf: asOf).map(\.eventId) == [second.uuidString.lowercased()])
+        #expect(try worklist.items(asOf: asOf).map(\.eventId) == [second.uuidString.lowercased()])
     }
 
     @Test("referral response days follow the latest contract variation")
     func referralTerms() throws {
-        let worklist = ReferralWorklist(source: EventSamples.interventionsSource)
+        let worklist = try ReferralWorklist(source: EventSamples.interventionsSource)
         let t0 = EventSamples.defaultStart
         let asOf = t0.adding(seconds: 3600) ?? t0
-        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.probationSource, time: t0, sequence: 1,
+        try worklist.apply(AccordEvent(id: UUID(), source: EventSamples.probationSource, time: t0, sequence: 1,
                                    payload: InterventionReferred(caseId: "X1", referralId: "R-1", contractId: "CT-1", providerId: "ace-payback",
                                                                  interventionType: .unpaidWork, dueBy: EventSamples.defaultDate).payload),
                        recordedAt: t0)
-        #expect(worklist.items(asOf: asOf).first?.responseDays == 5)
-        #expect(worklist.items(asOf: asOf).first?.contractKnown == false)
-        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.commissionerSource, time: t0, sequence: 2,
+        #expect(try worklist.items(asOf: asOf).first?.responseDays == 5)
+        #expect(try worklist.items(asOf: asOf).first?.contractKnown == false)
+        try worklist.apply(AccordEvent(id: UUID(), source: EventSamples.commissionerSource, time: t0, sequence: 2,
                                    payload: ContractVaried(contractId: "CT-1", serviceLevels: ServiceLevels(
                                        referralResponseDays: 2, startWithinDays: 5, minimumCompletionRate: 0.5)).payload),
                        recordedAt: t0)
-        worklist.apply(AccordEvent(id: UUID(), source: EventSamples.commissionerSource, time: t0, sequence: 1,
+        try worklist.apply(AccordEvent(id: UUID(), source: EventSamples.commissionerSource, time: t0, sequence: 1,
                                    payload: EventSamples.payload(.contractAwarded, subject: "CT-1")), recordedAt: t0)
-        #expect(worklist.items(asOf: asOf).first?.responseDays == 2)
-        #expect(worklist.items(asOf: asOf).first?.respondBy == "2025-03-05T09:00:00Z")
+        #expect(try worklist.items(asOf: asOf).first?.responseDays == 2)
+        #expect(try worklist.items(asOf: asOf).first?.respondBy == "2025-03-05T09:00:00Z")
     }
 }

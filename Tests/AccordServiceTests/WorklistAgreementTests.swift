@@ -18,20 +18,24 @@ struct WorklistAgreementTests {
         var state = ProjectionState()
         var offices: [EventSource: EnforcementWorklist] = [:]
         var providers: [EventSource: ReferralWorklist] = [:]
-        let alerts = ProjectionContractAlertSource()
+        let alerts = try ProjectionContractAlertSource()
         var commissionerOf: [String: String] = [:]
         for (event, _) in events {
             switch event.source.kind {
-            case .probation where offices[event.source] == nil: offices[event.source] = EnforcementWorklist(source: event.source)
-            case .interventions where providers[event.source] == nil: providers[event.source] = ReferralWorklist(source: event.source)
+            case .probation where offices[event.source] == nil: offices[event.source] = try EnforcementWorklist(source: event.source)
+            case .interventions where providers[event.source] == nil: providers[event.source] = try ReferralWorklist(source: event.source)
             default: break
             }
         }
+        // The reactions take the events in batches, as the services' consumers do.
+        for start in stride(from: 0, to: events.count, by: 250) {
+            let batch = events[start..<min(start + 250, events.count)].map { IncomingEvent($0.0, recordedAt: $0.1) }
+            for worklist in offices.values { try worklist.apply(batch) }
+            for worklist in providers.values { try worklist.apply(batch) }
+            try alerts.apply(batch)
+        }
         for (event, recordedAt) in events {
             state.apply(event, recordedAt: recordedAt)
-            for worklist in offices.values { worklist.apply(event, recordedAt: recordedAt) }
-            for worklist in providers.values { worklist.apply(event, recordedAt: recordedAt) }
-            alerts.apply(event, recordedAt: recordedAt)
             if case .commissioning(.contractAwarded(let award)) = event.payload { commissionerOf[award.contractId] = award.commissionerId }
         }
         #expect(offices.count >= 2 && providers.count >= 2)
@@ -40,7 +44,7 @@ struct WorklistAgreementTests {
         for month in 1...13 {
             let asOf = try #require(first.adding(seconds: Int64(month) * 28 * 86_400))
             for (source, worklist) in offices {
-                let items = worklist.items(asOf: asOf)
+                let items = try worklist.items(asOf: asOf)
                 let flags = state.flags(asOf: asOf, filter: FlagFilter(accountable: source.urn, rule: .enforcementDecisionOverdue,
                                                                        openOnly: true))
                 let overdue = Set(items.filter(\.overdue).map { "\($0.caseId)|\($0.eventId)" })
@@ -54,7 +58,7 @@ struct WorklistAgreementTests {
                 compared.pendingNotDue += items.count - overdue.count
             }
             for (source, worklist) in providers {
-                let items = worklist.items(asOf: asOf)
+                let items = try worklist.items(asOf: asOf)
                 let flags = state.flags(asOf: asOf, filter: FlagFilter(accountable: source.urn, rule: .referralUnanswered,
                                                                        openOnly: true))
                 let overdue = Set(items.filter(\.overdue).map { "\($0.caseId)|\($0.referralId)" })

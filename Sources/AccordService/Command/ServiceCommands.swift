@@ -28,9 +28,15 @@ extension AgencyServiceCommand {
             """)
     }
 
-    func runService(alertSource: (any ContractAlertSource)? = nil) async throws {
+    func runService(alertSource: (@Sendable (_ storePath: String) throws -> any ContractAlertSource)? = nil) async throws {
         let configuration = try options.configuration(for: Self.profile, environment: ProcessInfo.processInfo.environment)
-        try await AgencyServiceRunner.run(configuration, alertSource: alertSource)
+        let source: (any ContractAlertSource)?
+        do {
+            source = try alertSource?(configuration.resolvedReactionStorePath)
+        } catch {
+            throw ServiceSetupError("the contract alerts' view could not be opened at \(configuration.resolvedReactionStorePath): \(error)")
+        }
+        try await AgencyServiceRunner.run(configuration, alertSource: source)
     }
 }
 
@@ -90,12 +96,12 @@ public struct CommissionerServiceCommand: AgencyServiceCommand {
     /// Runs the service until SIGINT or SIGTERM, without contract alerts (`GET /v1/alerts` answers 503).
     public func run() async throws { try await runService() }
 
-    /// Parses the process arguments and runs the service with contract alerts from `alertSource`
-    /// (the executable's whole `main`).
-    public static func start(alertSource: @escaping @Sendable () -> any ContractAlertSource) async {
+    /// Parses the process arguments and runs the service with contract alerts from the source
+    /// `alertSource` opens at the reaction store path it is given (the executable's whole `main`).
+    public static func start(alertSource: @escaping @Sendable (_ storePath: String) throws -> any ContractAlertSource) async {
         do {
             let command = try parse()
-            try await command.runService(alertSource: alertSource())
+            try await command.runService(alertSource: alertSource)
         } catch {
             exit(withError: error)
         }

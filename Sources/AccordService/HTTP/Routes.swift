@@ -137,22 +137,33 @@ extension AgencyService {
         return router
     }
 
+    /// 503 problem for a worklist the reaction view cannot answer.
+    private static func worklistUnavailable(_ error: any Error) -> Response {
+        Responses.problem(ProblemDetails(slug: "worklist-unavailable", title: "Worklist unavailable", status: 503,
+                                         detail: "\(error)"))
+    }
+
+    /// `GET /v1/worklist`: the items `items` lists as of now, or 503 when the reaction view cannot answer.
+    private func addWorklistRoute<Item: Encodable & Sendable>(to router: Router<BasicRequestContext>,
+                                                             items: @escaping @Sendable (Timestamp) throws -> [Item]) {
+        router.get("/v1/worklist") { [self] _, _ -> Response in
+            let now = clock.now()
+            do {
+                let listed = try items(now)
+                return Responses.json(Worklist(agency: source.agencyId, source: source.urn, asOf: now.rfc3339,
+                                               count: listed.count, items: listed))
+            } catch {
+                return Self.worklistUnavailable(error)
+            }
+        }
+    }
+
     private func addReactionRoutes(to router: Router<BasicRequestContext>) {
         switch reactions {
         case .probation(let worklist):
-            router.get("/v1/worklist") { [self] _, _ -> Response in
-                let now = clock.now()
-                let items = worklist.items(asOf: now)
-                return Responses.json(Worklist(agency: source.agencyId, source: source.urn, asOf: now.rfc3339,
-                                               count: items.count, items: items))
-            }
+            addWorklistRoute(to: router) { try worklist.items(asOf: $0) }
         case .interventions(let worklist):
-            router.get("/v1/worklist") { [self] _, _ -> Response in
-                let now = clock.now()
-                let items = worklist.items(asOf: now)
-                return Responses.json(Worklist(agency: source.agencyId, source: source.urn, asOf: now.rfc3339,
-                                               count: items.count, items: items))
-            }
+            addWorklistRoute(to: router) { try worklist.items(asOf: $0) }
         case .commissioner(let alertSource):
             router.get("/v1/alerts") { [self] request, _ -> Response in
                 let asOf: Timestamp

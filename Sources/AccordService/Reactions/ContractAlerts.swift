@@ -1,4 +1,5 @@
 import AccordEvents
+import AccordProjection
 
 /// A contract of this commissioner that is falling below one of its service levels.
 public struct ContractAlert: Sendable, Hashable, Codable {
@@ -28,7 +29,7 @@ public struct ContractAlert: Sendable, Hashable, Codable {
 }
 
 /// Where the commissioner service gets its contract alerts from. The computation belongs to the
-/// pure projection in `AccordProjection` (a `ProjectionState` fed with every consumed event);
+/// pure projection in `AccordProjection` (a view fed with every consumed event);
 /// this protocol is the seam between the service runtime and that projection.
 public protocol ContractAlertSource: ReactionModel {
     /// The alerts for contracts of `commissionerId` as of `asOf`.
@@ -55,8 +56,8 @@ public struct UnconnectedContractAlertSource: ContractAlertSource {
     /// Creates the placeholder.
     public init() {}
 
-    /// Ignores the event.
-    public func apply(_ event: AccordEvent, recordedAt: Timestamp) {}
+    /// Ignores the events.
+    public func apply(_ events: [IncomingEvent]) {}
 
     /// Always throws ``ContractAlertsUnavailable``.
     public func alerts(commissionerId: String, asOf: Timestamp) throws -> [ContractAlert] {

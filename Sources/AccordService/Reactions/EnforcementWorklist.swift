@@ -1,6 +1,5 @@
 import AccordEvents
 import AccordProjection
-import Synchronization
 
 /// An incident on a case this probation office holds that still awaits an enforcement decision.
 public struct EnforcementWorkItem: Sendable, Hashable, Codable {
@@ -37,33 +36,31 @@ public final class EnforcementWorklist: ReactionModel {
 
     /// This probation agency.
     public let source: EventSource
-    private let state: Mutex<ProjectionState>
+    private let view: ReactionView
 
-    /// Creates an empty worklist for the probation agency `source`, with the partnership's rules.
-    public init(source: EventSource, rules: ProjectionRules = .defaults) {
+    /// Creates an empty worklist for the probation agency `source`, with the partnership's rules,
+    /// its view kept in a store file at `storePath` (any file there is replaced), or in a
+    /// temporary directory when nil.
+    public init(source: EventSource, rules: ProjectionRules = .defaults, storePath: String? = nil) throws {
         self.source = source
-        state = Mutex(ProjectionState(rules: rules))
+        view = try ReactionView(rules: rules, storePath: storePath)
     }
 
-    /// Takes one event into account (idempotent by event id).
-    public func apply(_ event: AccordEvent, recordedAt: Timestamp) {
-        state.withLock { _ = $0.apply(event, recordedAt: recordedAt) }
-    }
-
-    /// Applies a batch in one pass of the projection (each case it touches is derived once).
-    public func apply(contentsOf events: [AccordEvent], recordedAt: Timestamp) {
-        state.withLock { _ = $0.apply(batch: events.map { IncomingEvent($0, recordedAt: recordedAt) }) }
+    /// Applies events in one pass of the projection (idempotent by event id).
+    public func apply(_ events: [IncomingEvent]) throws {
+        try view.apply(events)
     }
 
     /// The incidents awaiting this office's decision at `asOf` (as known now), oldest first.
-    public func items(asOf: Timestamp) -> [EnforcementWorkItem] {
-        state.withLock { state in
-            let pending = Worklist.pending(state.flagRecords, rule: .enforcementDecisionOverdue, agency: source.urn, asOf: asOf)
-            return pending.compactMap { obligation -> EnforcementWorkItem? in
+    public func items(asOf: Timestamp) throws -> [EnforcementWorkItem] {
+        try view.read { snapshot in
+            let records = try snapshot.flagRecords(rule: .enforcementDecisionOverdue, unresolvedAt: asOf)
+            let pending = Worklist.pending(records, rule: .enforcementDecisionOverdue, agency: source.urn, asOf: asOf)
+            return try pending.compactMap { obligation -> EnforcementWorkItem? in
                 let caseId = obligation.record.subject
                 guard let start = obligation.startedBy else { return nil }
                 // The event that started the incident, from the case's facts.
-                let facts = (try? state.facts.caseFacts(caseId)) ?? nil
+                let facts = try snapshot.facts.caseFacts(caseId)
                 let fact = facts?.visible(asOf: start.at, knownAt: nil).first { $0.eventId == start.eventId }
                 let provider = fact.flatMap { $0.source.kind == .interventions ? $0.source.agencyId : nil }
                 return EnforcementWorkItem(

@@ -1,6 +1,5 @@
 import AccordEvents
 import AccordProjection
-import Synchronization
 
 /// A referral waiting for this provider's answer.
 public struct ReferralWorkItem: Sendable, Hashable, Codable {
@@ -41,36 +40,34 @@ public final class ReferralWorklist: ReactionModel {
 
     /// This provider.
     public let source: EventSource
-    private let state: Mutex<ProjectionState>
+    private let view: ReactionView
 
-    /// Creates an empty worklist for the provider `source`, with the partnership's rules.
-    public init(source: EventSource, rules: ProjectionRules = .defaults) {
+    /// Creates an empty worklist for the provider `source`, with the partnership's rules, its
+    /// view kept in a store file at `storePath` (any file there is replaced), or in a temporary
+    /// directory when nil.
+    public init(source: EventSource, rules: ProjectionRules = .defaults, storePath: String? = nil) throws {
         self.source = source
-        state = Mutex(ProjectionState(rules: rules))
+        view = try ReactionView(rules: rules, storePath: storePath)
     }
 
-    /// Takes one event into account (idempotent by event id).
-    public func apply(_ event: AccordEvent, recordedAt: Timestamp) {
-        state.withLock { _ = $0.apply(event, recordedAt: recordedAt) }
-    }
-
-    /// Applies a batch in one pass of the projection (each case it touches is derived once).
-    public func apply(contentsOf events: [AccordEvent], recordedAt: Timestamp) {
-        state.withLock { _ = $0.apply(batch: events.map { IncomingEvent($0, recordedAt: recordedAt) }) }
+    /// Applies events in one pass of the projection (idempotent by event id).
+    public func apply(_ events: [IncomingEvent]) throws {
+        try view.apply(events)
     }
 
     /// The referrals awaiting this provider's answer at `asOf` (as known now), oldest first.
-    public func items(asOf: Timestamp) -> [ReferralWorkItem] {
-        state.withLock { state in
-            let pending = Worklist.pending(state.flagRecords, rule: .referralUnanswered, agency: source.urn, asOf: asOf)
-            return pending.compactMap { obligation -> ReferralWorkItem? in
+    public func items(asOf: Timestamp) throws -> [ReferralWorkItem] {
+        try view.read { snapshot in
+            let records = try snapshot.flagRecords(rule: .referralUnanswered, unresolvedAt: asOf)
+            let pending = Worklist.pending(records, rule: .referralUnanswered, agency: source.urn, asOf: asOf)
+            return try pending.compactMap { obligation -> ReferralWorkItem? in
                 let caseId = obligation.record.subject
                 // The referral event that started the obligation, from the case's facts.
                 guard let start = obligation.startedBy, let referralId = obligation.record.referralId,
-                      let facts = (try? state.facts.caseFacts(caseId)) ?? nil,
+                      let facts = try snapshot.facts.caseFacts(caseId),
                       let fact = facts.visible(asOf: start.at, knownAt: nil).first(where: { $0.eventId == start.eventId }),
                       case .probation(.interventionReferred(let referral)) = fact.payload else { return nil }
-                let contract = ((try? state.facts.contractFacts(referral.contractId)) ?? nil)
+                let contract = try snapshot.facts.contractFacts(referral.contractId)
                     .map { ContractFold(contractId: referral.contractId, facts: $0.visible(asOf: fact.time, knownAt: nil)) }
                 let days = Int((obligation.dueBy.secondsSinceEpoch - fact.time.secondsSinceEpoch) / 86_400)
                 return ReferralWorkItem(

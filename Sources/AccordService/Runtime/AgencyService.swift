@@ -127,8 +127,10 @@ public final class AgencyService: Service, Sendable {
                                  properties: producerProperties),
             logger: logger)
         switch configuration.profile.kind {
-        case .probation: reactions = .probation(EnforcementWorklist(source: source))
-        case .interventions: reactions = .interventions(ReferralWorklist(source: source))
+        case .probation:
+            reactions = .probation(try Self.openView(configuration) { try EnforcementWorklist(source: source, storePath: $0) })
+        case .interventions:
+            reactions = .interventions(try Self.openView(configuration) { try ReferralWorklist(source: source, storePath: $0) })
         case .commissioner: reactions = .commissioner(alertSource ?? UnconnectedContractAlertSource())
         }
         let relay = OutboxRelay(outbox: outbox, producer: producer, configuration: configuration,
@@ -137,11 +139,27 @@ public final class AgencyService: Service, Sendable {
         let model = reactions.model
         self.intake = EventIntake(
             source: source, outbox: outbox, clock: clock, readiness: readiness, metrics: self.metrics, logger: logger,
-            onAccepted: { events in
+            onAccepted: { [logger, metrics = self.metrics] events in
                 relay.notify()
-                let now = clock.now()
-                model.apply(contentsOf: events, recordedAt: now)
+                do {
+                    try model.apply(contentsOf: events, recordedAt: clock.now())
+                } catch {
+                    metrics.reactionFailed(events.count)
+                    logger.error("accepted events could not be applied to the reaction view; it is incomplete until a restart",
+                                 metadata: ["events": "\(events.count)", "error": "\(error)"])
+                }
             })
+    }
+
+    /// Opens the reaction view's store at the configured path.
+    private static func openView<Model>(_ configuration: ServiceConfiguration,
+                                        _ open: (String) throws -> Model) throws -> Model {
+        let path = configuration.resolvedReactionStorePath
+        do {
+            return try open(path)
+        } catch {
+            throw ServiceSetupError("the reaction view could not be opened at \(path): \(error)")
+        }
     }
 
     /// True once the service accepts events.

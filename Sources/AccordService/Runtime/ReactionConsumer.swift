@@ -2,13 +2,15 @@ import AccordBus
 import AccordEvents
 import AccordIntegrity
 import AccordKafka
+import AccordProjection
 import Logging
 import Synchronization
 
 /// Consumes every agency topic (the other agencies' and its own) from the beginning into the
-/// reaction state, in a consumer group of this service. Its own events accepted by this process
+/// reaction state, in a consumer group of this service, applying what is buffered in batches of
+/// up to ``batchSize`` records. Its own events accepted by this process
 /// were applied when accepted and are skipped by their sequence, without decoding. Offsets are
-/// never committed: the state lives in memory and is rebuilt from the topics at every start
+/// never committed: the state is derived and is rebuilt from the topics at every start
 /// (applying is idempotent). Chain checkpoint records are skipped. Refreshes the reaction lag
 /// gauge while it runs.
 struct ReactionConsumer: Sendable {
@@ -79,26 +81,46 @@ struct ReactionConsumer: Sendable {
         }
     }
 
+    /// Records applied to the reaction view in one transaction at most.
+    static let batchSize = 1_000
+
     private func consume(_ consumer: KafkaConsumer) async throws {
-        for try await record in consumer.records {
-            // Chain checkpoints are control records of the integrity protocol, not events.
-            if record.header(ChainCheckpoint.recordKindHeader)?.stringValue == ChainCheckpoint.recordKind { continue }
-            if record.header("ce_source")?.stringValue == source.urn,
-               let sequence = record.header("ce_sequence")?.stringValue.flatMap(Int64.init), sequence > appliedAbove {
-                continue
+        while true {
+            let records = try await consumer.nextBatch(maxRecords: Self.batchSize)
+            if records.isEmpty { return }
+            var events: [IncomingEvent] = []
+            events.reserveCapacity(records.count)
+            for record in records {
+                if let event = event(in: record) { events.append(IncomingEvent(event, recordedAt: record.recordedAt ?? event.time)) }
             }
-            let event: AccordEvent
+            guard !events.isEmpty else { continue }
             do {
-                event = try record.decodeEvent(codec: codec)
+                try reactions.apply(events)
             } catch {
-                metrics.reactionSkipped()
-                logger.warning("skipping a record that does not decode", metadata: [
-                    "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
-                    "error": "\(error)"])
-                continue
+                metrics.reactionFailed(events.count)
+                throw ReactionApplyFailed(events: events.count, reason: "\(error)")
             }
-            reactions.apply(event, recordedAt: record.recordedAt ?? event.time)
-            metrics.reactionApplied()
+            metrics.reactionApplied(events.count)
+        }
+    }
+
+    /// The event a record holds, or nil for a chain checkpoint, for an event of this service
+    /// already applied when accepted, and for a record that does not decode (counted and logged).
+    private func event(in record: ConsumerRecord) -> AccordEvent? {
+        // Chain checkpoints are control records of the integrity protocol, not events.
+        if record.header(ChainCheckpoint.recordKindHeader)?.stringValue == ChainCheckpoint.recordKind { return nil }
+        if record.header("ce_source")?.stringValue == source.urn,
+           let sequence = record.header("ce_sequence")?.stringValue.flatMap(Int64.init), sequence > appliedAbove {
+            return nil
+        }
+        do {
+            return try record.decodeEvent(codec: codec)
+        } catch {
+            metrics.reactionSkipped()
+            logger.warning("skipping a record that does not decode", metadata: [
+                "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                "error": "\(error)"])
+            return nil
         }
     }
 
@@ -114,4 +136,14 @@ struct ReactionConsumer: Sendable {
             }
         }
     }
+}
+
+/// The reaction view could not take a batch of consumed events (it is incomplete until a restart).
+struct ReactionApplyFailed: Error, CustomStringConvertible {
+    /// Events in the batch.
+    var events: Int
+    /// The store's error.
+    var reason: String
+
+    var description: String { "\(events) consumed events could not be applied to the reaction view: \(reason)" }
 }

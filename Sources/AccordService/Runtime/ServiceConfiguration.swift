@@ -148,6 +148,14 @@ public struct ServiceConfiguration: Sendable {
         return URL(fileURLWithPath: keyPath).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
+    /// The reaction view's store file: `<agencyId>.reactions.sqlite` beside the outbox. It is
+    /// derived state, replaced at every start.
+    public var resolvedReactionStorePath: String {
+        let name = "\(agencyId).reactions.sqlite"
+        let directory = URL(fileURLWithPath: resolvedOutboxPath).deletingLastPathComponent()
+        return directory.appendingPathComponent(name).path
+    }
+
     /// The signing key source, with the default file `<agencyId>.signing-key.json` when none is set.
     public var resolvedSigningKey: SigningKeySource {
         signingKey ?? .file(SigningKeyFile.defaultPath(agencyId: agencyId))

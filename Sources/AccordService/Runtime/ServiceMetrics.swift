@@ -38,6 +38,10 @@ public final class ServiceMetrics: Sendable {
     private static var reactionApplied: MetricNameDescriptor {
         MetricName.descriptor("reaction", "events_applied", "total", help: "Events from consumed topics applied to the reaction state.")
     }
+    private static var reactionFailed: MetricNameDescriptor {
+        MetricName.descriptor("reaction", "apply_failures", "total",
+                              help: "Events that could not be applied to the reaction view; it is incomplete until the service restarts.")
+    }
     private static var reactionRejected: MetricNameDescriptor {
         MetricName.descriptor("reaction", "records_skipped", "total", help: "Consumed records that did not decode as valid Accord events and were skipped.")
     }
@@ -101,8 +105,13 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Counts one applied reaction event.
-    func reactionApplied() {
-        registry.makeCounter(descriptor: Self.reactionApplied, labels: [agencyLabel]).increment()
+    func reactionApplied(_ count: Int = 1) {
+        registry.makeCounter(descriptor: Self.reactionApplied, labels: [agencyLabel]).increment(by: Int64(count))
+    }
+
+    /// Counts events the reaction view could not take.
+    func reactionFailed(_ count: Int) {
+        registry.makeCounter(descriptor: Self.reactionFailed, labels: [agencyLabel]).increment(by: Int64(count))
     }
 
     /// Counts one skipped record.
