@@ -38,6 +38,8 @@ public enum EventRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case unhashable(IntegrityError)
     /// No `ce_source`.
     case missingSource
+    /// The source has no key in the registry: it is not a member of the partnership.
+    case unknownSource(String)
     /// No `ce_prevhash`: the event is not part of any chain.
     case unchained
     /// `ce_prevhash` is not 64 lower-case hex digits.
@@ -58,6 +60,7 @@ public enum EventRejection: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unhashable: "unhashable"
         case .missingSource: "missing-source"
+        case .unknownSource: "unknown-source"
         case .unchained: "unchained"
         case .malformedPrevHash: "malformed-prevhash"
         case .malformedSequence: "malformed-sequence"
@@ -73,6 +76,7 @@ public enum EventRejection: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unhashable(let e): "unhashable: \(e)"
         case .missingSource: "missing ce_source"
+        case .unknownSource(let s): "unknown source \(s.prefix(120)): it has no key in the key registry"
         case .unchained: "unsigned/unchained: no ce_prevhash"
         case .malformedPrevHash(let t): "ce_prevhash \"\(t.prefix(80))\" is not 64 lower-case hex digits"
         case .malformedSequence(let t): "ce_sequence \"\((t ?? "").prefix(30))\" is not an integer ≥ 1"
@@ -454,6 +458,7 @@ public struct ChainVerifier: Sendable {
     /// A refused event leaves the chain unchanged except that its offset counts as read.
     public mutating func accept(event hashed: HashedEvent, topic: String, partition: Int32, offset: Int64) -> EventVerdict {
         guard let source = hashed.source else { return .rejected(.missingSource) }
+        guard registry.hasKeys(for: source) else { return .rejected(.unknownSource(source)) }
         let chain = ChainID(source: source, topic: topic, partition: partition)
         guard let prevText = hashed.prevHash else {
             _ = chains[chain]?.consume(offset: offset)
@@ -475,6 +480,21 @@ public struct ChainVerifier: Sendable {
         }
         return chains[chain, default: ChainState(chain: chain)]
             .accept(hashed, prev: prev, sequence: sequence, offset: offset, maxUnverified: maxUnverifiedPerChain)
+    }
+
+    /// True when the chain `(source, topic, partition)` already read a record at or after `offset`.
+    public func isRead(source: String, topic: String, partition: Int32, offset: Int64) -> Bool {
+        guard let state = chains[ChainID(source: source, topic: topic, partition: partition)] else { return false }
+        return offset <= state.lastOffset
+    }
+
+    /// Counts a record another check refused as read in the chain `(source, topic, partition)`,
+    /// without giving it a place in the chain: a redelivery of it is then recognised. Returns
+    /// false when the offset was already read.
+    @discardableResult
+    public mutating func consume(source: String, topic: String, partition: Int32, offset: Int64) -> Bool {
+        let chain = ChainID(source: source, topic: topic, partition: partition)
+        return chains[chain]?.consume(offset: offset) ?? true
     }
 
     /// Checks a checkpoint read from `topic`/`partition` at `offset`: it must name that chain,

@@ -250,6 +250,7 @@ public struct KeyRegistry: Sendable, Hashable, Codable {
     /// Every registered key, in file order.
     public let keys: [RegisteredKey]
     private let byId: [String: RegisteredKey]
+    private let signers: Set<String>
 
     /// Creates a registry; key ids must be unique.
     public init(keys: [RegisteredKey]) throws(IntegrityError) {
@@ -261,6 +262,7 @@ public struct KeyRegistry: Sendable, Hashable, Codable {
         }
         self.keys = keys
         self.byId = byId
+        signers = Set(keys.map(\.source))
     }
 
     /// An empty registry: every signature is rejected as from an unknown key.
@@ -269,6 +271,7 @@ public struct KeyRegistry: Sendable, Hashable, Codable {
     private init(uncheckedKeys: [RegisteredKey]) {
         keys = uncheckedKeys
         byId = [:]
+        signers = []
     }
 
     /// Reads a registry's JSON, checking every entry.
@@ -313,6 +316,10 @@ public struct KeyRegistry: Sendable, Hashable, Codable {
 
     /// Hashes the keys.
     public func hash(into hasher: inout Hasher) { hasher.combine(keys) }
+
+    /// True when at least one key (in any validity window) is registered to `source`: only such
+    /// sources may publish on the agency topics.
+    public func hasKeys(for source: String) -> Bool { signers.contains(source) }
 
     /// The key registered under `keyId`, if any.
     public func key(id keyId: String) -> RegisteredKey? { byId[keyId] }

@@ -326,6 +326,31 @@ public final class Projector: Service, Sendable {
         for record in records {
             nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             let message = record.binaryMessage
+            if ChainCheckpoint.isCheckpointRecord(message) {
+                if case .reject(let reason) = screen(record, message, verifier: &state.verifier, batch: &batch, orphans: &orphans) {
+                    reject(record, reason: reason, into: &batch, rejected: &rejected)
+                }
+                continue
+            }
+            // The event is checked (decoding, owner of the topic, schema) before it is linked into
+            // its chain: a refused record never takes a place there, and its reason names the most
+            // specific fault (a wrong owner rather than a missing chain header).
+            let source = message.header("ce_source").map { String(decoding: $0.value, as: UTF8.self) }
+            if let source, state.verifier?.isRead(source: source, topic: record.topic, partition: record.partition,
+                                                  offset: record.offset) == true {
+                continue  // a redelivery of a record this chain already read
+            }
+            let event: AccordEvent
+            switch check.check(message, topic: record.topic) {
+            case .accepted(let accepted):
+                event = accepted
+            case .rejected(let reason):
+                if let source {
+                    state.verifier?.consume(source: source, topic: record.topic, partition: record.partition, offset: record.offset)
+                }
+                reject(record, reason: reason, into: &batch, rejected: &rejected)
+                continue
+            }
             let eventHash: Hash256
             let link: ChainLink?
             switch screen(record, message, verifier: &state.verifier, batch: &batch, orphans: &orphans) {
@@ -338,17 +363,12 @@ public final class Projector: Service, Sendable {
                 eventHash = hash
                 link = chainLink
             }
-            switch check.check(message, topic: record.topic) {
-            case .accepted(let event):
-                let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
-                let coordinates = RecordCoordinates(topic: record.topic, partition: record.partition, offset: record.offset)
-                batch.entries.append(PendingEntry(
-                    entry: JournaledEvent(event: event, message: message, coordinates: coordinates, recordedAt: recordedAt,
-                                          eventHash: eventHash, chainPosition: link?.position),
-                    event: event))
-            case .rejected(let reason):
-                reject(record, reason: reason, into: &batch, rejected: &rejected)
-            }
+            let recordedAt = Timestamp.fromKafka(milliseconds: record.timestampMilliseconds, fallback: event.time)
+            let coordinates = RecordCoordinates(topic: record.topic, partition: record.partition, offset: record.offset)
+            batch.entries.append(PendingEntry(
+                entry: JournaledEvent(event: event, message: message, coordinates: coordinates, recordedAt: recordedAt,
+                                      eventHash: eventHash, chainPosition: link?.position),
+                event: event))
         }
         for orphan in orphans {
             let coordinates = RecordCoordinates(topic: orphan.chain.topic, partition: orphan.chain.partition, offset: orphan.offset)

@@ -103,6 +103,35 @@ private extension RecordVerdict {
         #expect(h.deliver(sealed[2].message).link?.position == 3)
     }
 
+    @Test func eventsFromSourcesWithoutARegisteredKeyAreRefused() throws {
+        // The producer is genuine, but the verifier's registry knows only another agency.
+        let other = try Fixture.key("urn:accord:probation:nps-elsewhere")
+        var h = try Harness(key: Fixture.key(), registry: KeyRegistry(keys: [other.registryEntry(validFrom: Fixture.time(-86_400))]))
+        let sealed = try h.produce(2)
+        let rejection = try #require(h.deliver(sealed[0].message).eventRejection)
+        #expect(rejection == .unknownSource(Fixture.probation.urn))
+        #expect(rejection.code == "unknown-source")
+        #expect(rejection.description.contains(Fixture.probation.urn))
+        #expect(h.verifier.state(of: Fixture.chain) == nil, "a refused event starts no chain")
+        #expect(h.verifier.registry.hasKeys(for: other.signer) && !h.verifier.registry.hasKeys(for: Fixture.probation.urn))
+    }
+
+    @Test func aRecordRefusedByAnotherCheckIsReadButTakesNoPlace() throws {
+        var h = try Harness()
+        let sealed = try h.produce(3)
+        #expect(h.deliver(sealed[0].message).link?.position == 1)
+        // Offset 1 was refused before the chain saw it (say, a missing partition key).
+        let first = h.verifier.consume(source: Fixture.probation.urn, topic: Fixture.topic, partition: 0, offset: 1)
+        #expect(first)
+        #expect(h.verifier.isRead(source: Fixture.probation.urn, topic: Fixture.topic, partition: 0, offset: 1))
+        let again = h.verifier.consume(source: Fixture.probation.urn, topic: Fixture.topic, partition: 0, offset: 1)
+        #expect(!again, "a redelivery of the refused record is recognised")
+        h.offset = 2
+        // The next genuine event takes position 2 and is not reported as a fork.
+        let link = try #require(h.deliver(sealed[1].message).link)
+        #expect(link.position == 2 && !link.forked)
+    }
+
     @Test func firstEventMustStartFromGenesis() throws {
         var h = try Harness()
         let sealed = try h.produce(2)
