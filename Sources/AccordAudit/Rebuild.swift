@@ -192,8 +192,14 @@ public enum Rebuild {
             copy.position = 0
             copy.entryHash = nil
             copy.verified = entry.verified
+            copy.retractedAt = nil
             batch.entries.append(PendingEntry(entry: copy, event: event))
             if batch.entries.count >= 5_000 { try flush() }
+        }
+
+        /// Takes journaled records back out of the view with the next batch.
+        mutating func retract(_ retractions: [Retraction]) {
+            batch.retractions += retractions
         }
 
         mutating func flush() throws {
@@ -220,8 +226,14 @@ public enum Rebuild {
         let codec = EventCodec()
         var read = 0
         var refused: [String] = []
+        // Retracted entries are journaled again and retracted again at the same place.
+        var retractions: [Int64: [Retraction]] = [:]
+        for stored in try reader.store.retractions() { retractions[stored.afterPosition, default: []].append(stored.retraction) }
         progress(AuditProgress(done: 0, total: total))
         try reader.forEachJournalEntry { entry in
+            defer {
+                if let due = retractions.removeValue(forKey: entry.position) { writer.retract(due) }
+            }
             read += 1
             if read % 5_000 == 0 { progress(AuditProgress(done: read, total: total)) }
             let event: AccordEvent

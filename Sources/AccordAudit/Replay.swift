@@ -149,6 +149,8 @@ public enum Replay {
         try reader.forEachJournalEntry(timeUpTo: time.asOf) { entry in
             done += 1
             if done % 5_000 == 0 { progress(AuditProgress(done: done, total: total)) }
+            // An event retracted by the perspective's knowledge time was not in the view then.
+            guard entry.isInView(knownAt: time.knownAt) else { return }
             let event: AccordEvent
             do {
                 event = try entry.decodeEvent(codec: codec)

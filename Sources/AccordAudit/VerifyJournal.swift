@@ -64,10 +64,13 @@ public enum JournalAudit {
         /// The view replayed from the journal so far, in a scratch store; nil once an entry no
         /// longer decodes (or the scratch store cannot be written).
         var replay: ScratchView?
-        /// Events waiting to be replayed (applied at the next journal checkpoint or every few thousand).
-        var pendingReplay: [IncomingEvent] = []
+        /// Entries waiting to be replayed (applied at the next journal checkpoint or retraction, or
+        /// every few thousand).
+        var pendingReplay: [(entry: JournaledEvent, event: AccordEvent)] = []
         /// Journal checkpoints by position, for the view digest comparison.
         var digests: [Int64: [JournalCheckpoint]] = [:]
+        /// Retractions by the journal position after which the projector made them.
+        var retractions: [Int64: [StoredRetraction]] = [:]
         let codec = EventCodec()
 
         init(registry: KeyRegistry, rules: ProjectionRules, upcaster: EventUpcaster) {
@@ -92,6 +95,17 @@ public enum JournalAudit {
             }
             var journal = AccordIntegrity.JournalVerifier(checkpoints: journalCheckpoints, registry: signatureKeys)
             for checkpoint in journalCheckpoints { digests[checkpoint.position, default: []].append(checkpoint) }
+            do {
+                for stored in try store.retractions() {
+                    retractions[stored.afterPosition, default: []].append(stored)
+                    summary.retracted.append(AuditSummary.RetractedEntry(position: stored.position, eventId: stored.eventId,
+                                                                         afterPosition: stored.afterPosition,
+                                                                         reason: stored.retraction.reason))
+                }
+            } catch {
+                summary.fault = AuditFault(kind: .unreadable, message: "retractions: \(error)")
+                return
+            }
             defer { replay?.remove() }
             if let fault = compareDigests(at: 0, entry: nil) {
                 summary.fault = fault
@@ -181,7 +195,11 @@ public enum JournalAudit {
             }
             sequences[entry.source, default: []].append(sequence)
             if let fault = replayEntry(entry) { return fault }
-            if entry.verified { summary.verified += 1 } else { summary.provisional += 1 }
+            if entry.verified {
+                summary.verified += 1
+            } else if entry.retractedAt == nil {
+                summary.provisional += 1
+            }
             guard let chainPosition = entry.chainPosition else {
                 summary.unchained += 1
                 if entry.verified {
@@ -233,10 +251,11 @@ public enum JournalAudit {
                 replay = nil
                 return nil
             }
-            pendingReplay.append(IncomingEvent(event, recordedAt: entry.recordedAt))
-            if digests[entry.position] != nil || pendingReplay.count >= 5_000 {
+            pendingReplay.append((entry, event))
+            let retracting = retractions[entry.position] ?? []
+            if digests[entry.position] != nil || !retracting.isEmpty || pendingReplay.count >= 5_000 {
                 do {
-                    try replay?.apply(pendingReplay)
+                    try replay?.apply(pendingReplay, retracting: retracting.map(\.retraction))
                 } catch {
                     summary.notes.append("view digests were not compared after position \(entry.position): \(error)")
                     replay?.remove()
@@ -345,7 +364,8 @@ public enum JournalAudit {
     }
 }
 
-/// A view replayed into a scratch store in the temporary folder, removed when done.
+/// A view replayed into a scratch store in the temporary folder, removed when done. Entries are
+/// journaled there as the projector journaled them, so retractions replay through the same code.
 final class ScratchView {
     private var writer: ViewStoreWriter
     private let path: String
@@ -355,9 +375,19 @@ final class ScratchView {
         writer = try ViewStoreWriter(store: try ProjectorStore(path: path), rules: rules, upcaster: upcaster)
     }
 
-    func apply(_ events: [IncomingEvent]) throws {
-        guard !events.isEmpty else { return }
-        try writer.applyWithoutJournal(events)
+    /// Journals and applies `entries`, then takes `retracting` back out.
+    func apply(_ entries: [(entry: JournaledEvent, event: AccordEvent)], retracting: [Retraction] = []) throws {
+        guard !entries.isEmpty || !retracting.isEmpty else { return }
+        var batch = StoreBatch()
+        for (entry, event) in entries {
+            var copy = entry
+            copy.position = 0
+            copy.entryHash = nil
+            copy.retractedAt = nil
+            batch.entries.append(PendingEntry(entry: copy, event: event))
+        }
+        batch.retractions = retracting
+        _ = try writer.commit(batch)
     }
 
     func digest() throws -> Hash256 { try writer.viewDigest() }

@@ -109,6 +109,9 @@ public struct AuditSummary: Sendable, Hashable {
     public var verified: Int64 = 0
     /// Entries still provisional (or journaled while integrity checking was off).
     public var provisional: Int64 = 0
+    /// Entries taken back out of the view (their chain's signed checkpoint does not take them),
+    /// with their positions, event ids and reasons.
+    public var retracted: [RetractedEntry] = []
     /// Entries journaled without a chain position (integrity checking was off).
     public var unchained: Int64 = 0
     /// Entries whose chain predecessor is not in the journal, so their link could not be checked.
@@ -126,6 +129,18 @@ public struct AuditSummary: Sendable, Hashable {
     /// Creates an empty summary.
     public init() {}
 
+    /// A journal entry the projector took back out of the view.
+    public struct RetractedEntry: Sendable, Hashable {
+        /// Its journal position.
+        public var position: Int64
+        /// Its event id.
+        public var eventId: String
+        /// The journal position after which it was retracted.
+        public var afterPosition: Int64
+        /// Why.
+        public var reason: String
+    }
+
     /// A short human summary (several lines).
     public var text: String {
         var lines: [String] = []
@@ -139,8 +154,11 @@ public struct AuditSummary: Sendable, Hashable {
             lines.append("journal checkpoints verified: \(journalCheckpointsVerified)"
                          + (journalSignaturesChecked ? "" : " (entry hashes only: no projector key, signatures not checked)")
                          + "; view digests matching the replay: \(viewDigestsCompared)")
-            lines.append("events: \(verified) verified, \(provisional) provisional"
+            lines.append("events: \(verified) verified, \(provisional) provisional, \(retracted.count) retracted"
                          + (unchained > 0 ? " (\(unchained) journaled with integrity checking off)" : ""))
+            for entry in retracted {
+                lines.append("  retracted: position \(entry.position), event \(entry.eventId), after position \(entry.afterPosition): \(entry.reason)")
+            }
             if sequenceGaps.isEmpty {
                 lines.append("sequence gaps: none")
             } else {

@@ -15,6 +15,8 @@ public final class IntegrityStatus: Sendable {
         public var verified: Int
         /// Journaled events not (yet) covered by one.
         public var provisional: Int
+        /// Journaled events taken back out of the view (orphans: forged or wrongly attributed).
+        public var retracted: Int
         /// Verified agency checkpoints stored.
         public var chainCheckpoints: Int
         /// Signed journal checkpoints stored.
@@ -34,7 +36,7 @@ public final class IntegrityStatus: Sendable {
                 counts: IntegrityCounts = IntegrityCounts(verified: 0, provisional: 0, chainCheckpoints: 0, journalCheckpoints: 0),
                 unread: [UnreadRange] = [], lastJournalCheckpoint: JournalCheckpoint? = nil) {
         current = Mutex(Snapshot(checking: checking, verified: counts.verified, provisional: counts.provisional,
-                                 chainCheckpoints: counts.chainCheckpoints, journalCheckpoints: counts.journalCheckpoints,
+                                 retracted: counts.retracted, chainCheckpoints: counts.chainCheckpoints, journalCheckpoints: counts.journalCheckpoints,
                                  lastJournalCheckpoint: lastJournalCheckpoint, unread: unread))
     }
 
@@ -48,7 +50,8 @@ public final class IntegrityStatus: Sendable {
         current.withLock { current in
             let verified = commit.newlyVerified.count
             current.verified += verified
-            current.provisional += commit.appended.count - verified
+            current.provisional += commit.appended.count - verified - commit.retracted.count
+            current.retracted += commit.retracted.count
             current.chainCheckpoints += chainCheckpoints
             current.unread += unread
             if let checkpoint = commit.journalCheckpoint {

@@ -51,6 +51,7 @@ public final class Projector: Service, Sendable {
     private let duplicates = Counter(label: "accord_projector_events_duplicate_total")
     private let refused = Counter(label: "accord_projector_events_dead_lettered_total")
     private let unreadCounter = Counter(label: "accord_projector_records_unread_total")
+    private let retractedCounter = Counter(label: "accord_projector_events_retracted_total")
     private let batchTimer = Timer(label: "accord_projector_batch_duration_seconds")
     /// Verified / provisional counts, unread records, shared with the query API.
     public let integrity: IntegrityStatus
@@ -378,9 +379,10 @@ public final class Projector: Service, Sendable {
             // An orphan that was never journaled was refused by the event check and is already dead-lettered.
             guard let journaled else { continue }
             let reason = "orphaned: event \(orphan.hash) at position \(orphan.position) of \(orphan.chain) is not on the chain its source signed (forged or wrongly attributed)"
-            logger.error("orphaned event: applied but never verifiable", metadata: [
+            logger.error("orphaned event: not on its source's signed chain; retracted from the view and dead-lettered", metadata: [
                 "eventId": "\(journaled.eventId)", "chain": "\(orphan.chain)", "offset": "\(orphan.offset)",
             ])
+            batch.retractions.append(Retraction(coordinates: coordinates, reason: reason, at: ServiceClock.system.now()))
             let record = ConsumerRecord(topic: coordinates.topic, partition: coordinates.partition, offset: coordinates.offset,
                                         key: journaled.message.key, value: journaled.message.value,
                                         headers: journaled.message.headers.map { KafkaHeader(key: $0.name, value: $0.value) },
@@ -433,6 +435,7 @@ public final class Projector: Service, Sendable {
         duplicates.increment(by: committed.duplicates)
         refused.increment(by: prepared.rejected.count)
         unreadCounter.increment(by: Int(batch.unreadRanges.reduce(0) { $0 + $1.count }))
+        retractedCounter.increment(by: committed.retracted.count)
         batchTimer.recordInterval(since: prepared.started)
         // Kafka's committed offsets follow the store's, for operators' tools; the store stays the authority,
         // so a failed commit here loses nothing (the next batch commits again), and the next batch

@@ -353,6 +353,7 @@ struct IntegrityAnswer: Encodable, Sendable {
     let checking: Bool
     let verified: Int
     let provisional: Int
+    let retracted: Int
     let chainCheckpoints: Int
     let journalCheckpoints: Int
     let lastJournalCheckpoint: JournalCheckpointAnswer?
@@ -363,6 +364,7 @@ struct IntegrityAnswer: Encodable, Sendable {
         checking = snapshot.checking
         verified = snapshot.verified
         provisional = snapshot.provisional
+        retracted = snapshot.retracted
         chainCheckpoints = snapshot.chainCheckpoints
         journalCheckpoints = snapshot.journalCheckpoints
         lastJournalCheckpoint = snapshot.lastJournalCheckpoint.map(JournalCheckpointAnswer.init)
@@ -371,7 +373,8 @@ struct IntegrityAnswer: Encodable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case checking, verified, provisional, chainCheckpoints, journalCheckpoints, lastJournalCheckpoint, unreadRecords, unread
+        case checking, verified, provisional, retracted, chainCheckpoints, journalCheckpoints, lastJournalCheckpoint, unreadRecords,
+             unread
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -379,6 +382,7 @@ struct IntegrityAnswer: Encodable, Sendable {
         try container.encode(checking, forKey: .checking)
         try container.encode(verified, forKey: .verified)
         try container.encode(provisional, forKey: .provisional)
+        try container.encode(retracted, forKey: .retracted)
         try container.encode(chainCheckpoints, forKey: .chainCheckpoints)
         try container.encode(journalCheckpoints, forKey: .journalCheckpoints)
         try container.encode(lastJournalCheckpoint, forKey: .lastJournalCheckpoint)

@@ -51,11 +51,15 @@ public struct JournaledEvent: Sendable, Hashable {
     public var chainPosition: Int64?
     /// True once a signed agency checkpoint covers the event.
     public var verified: Bool
+    /// When the projector took the event back out of the view (its chain's signed checkpoint
+    /// does not take it: forged or wrongly attributed); nil while it is part of the view. The
+    /// entry stays in the journal, whose hash chain covers it.
+    public var retractedAt: Timestamp?
 
     /// Creates a journal entry.
     public init(position: Int64 = 0, eventId: String, coordinates: RecordCoordinates, source: String, sequence: Int64,
                 subject: String, time: Timestamp, recordedAt: Timestamp, message: BinaryMessage, eventHash: Hash256,
-                entryHash: Hash256? = nil, chainPosition: Int64? = nil, verified: Bool = false) {
+                entryHash: Hash256? = nil, chainPosition: Int64? = nil, verified: Bool = false, retractedAt: Timestamp? = nil) {
         self.position = position
         self.eventId = eventId
         self.coordinates = coordinates
@@ -69,6 +73,15 @@ public struct JournaledEvent: Sendable, Hashable {
         self.entryHash = entryHash
         self.chainPosition = chainPosition
         self.verified = verified
+        self.retractedAt = retractedAt
+    }
+
+    /// Whether the event is part of the view as known at `knownAt` (nil: now): it is, unless it
+    /// was retracted by then.
+    public func isInView(knownAt: Timestamp? = nil) -> Bool {
+        guard let retractedAt else { return true }
+        guard let knownAt else { return false }
+        return retractedAt > knownAt
     }
 
     /// The journal entry of `event`, read as `message` at `coordinates`. The event id is the
@@ -207,6 +220,23 @@ public struct JournalCheckpointRequest: Sendable {
     }
 }
 
+/// A journaled record to take back out of the view, and why.
+public struct Retraction: Sendable, Hashable {
+    /// Where the record was read.
+    public var coordinates: RecordCoordinates
+    /// Why it is retracted (the dead-letter reason).
+    public var reason: String
+    /// When the projector decided it.
+    public var at: Timestamp
+
+    /// Creates a retraction.
+    public init(coordinates: RecordCoordinates, reason: String, at: Timestamp) {
+        self.coordinates = coordinates
+        self.reason = reason
+        self.at = at
+    }
+}
+
 /// What a committed batch changed.
 public struct StoreCommit: Sendable {
     /// The entries appended, with their journal positions and hashes.
@@ -221,6 +251,8 @@ public struct StoreCommit: Sendable {
     public var viewDigest: Hash256 = .zero
     /// Flags changed by the batch.
     public var flagsChanged = 0
+    /// Event ids retracted from the view in this batch.
+    public var retracted: [String] = []
 
     /// Creates an empty result.
     public init() {}
@@ -264,6 +296,9 @@ public struct StoreBatch: Sendable {
     public var unreadRanges: [UnreadRange] = []
     /// Sign a journal checkpoint at the head this batch leaves.
     public var journalCheckpoint: JournalCheckpointRequest?
+    /// Journaled records (of this or an earlier batch) to take back out of the view: orphans of
+    /// a verified checkpoint. Their journal entries stay, marked retracted.
+    public var retractions: [Retraction] = []
 
     /// Creates an empty batch.
     public init() {}

@@ -9,18 +9,34 @@ public struct IntegrityCounts: Sendable, Hashable, Codable {
     public var verified: Int
     /// Journaled events not (yet) covered by one.
     public var provisional: Int
+    /// Journaled events taken back out of the view: their chain's signed checkpoint does not
+    /// take them (forged or wrongly attributed).
+    public var retracted: Int
     /// Verified agency checkpoints stored.
     public var chainCheckpoints: Int
     /// Signed journal checkpoints stored.
     public var journalCheckpoints: Int
 
     /// Creates counts.
-    public init(verified: Int, provisional: Int, chainCheckpoints: Int, journalCheckpoints: Int) {
+    public init(verified: Int, provisional: Int, retracted: Int = 0, chainCheckpoints: Int, journalCheckpoints: Int) {
         self.verified = verified
         self.provisional = provisional
+        self.retracted = retracted
         self.chainCheckpoints = chainCheckpoints
         self.journalCheckpoints = journalCheckpoints
     }
+}
+
+/// A retraction as the store keeps it.
+public struct StoredRetraction: Sendable, Hashable {
+    /// The journal position of the retracted entry.
+    public var position: Int64
+    /// The journal position after which it was retracted (the head when it was made).
+    public var afterPosition: Int64
+    /// The retracted event's id.
+    public var eventId: String
+    /// Where the record was read, why and when it was retracted.
+    public var retraction: Retraction
 }
 
 extension ProjectorStore {
@@ -91,11 +107,36 @@ extension ProjectorStore {
     public func integrityCounts() throws -> IntegrityCounts {
         try pool.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
-            let verified = total - (try Int.fetchOne(db, sql: "SELECT count(*) FROM journal_unverified") ?? 0)
+            let provisional = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal_unverified") ?? 0
+            let retracted = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal_retracted") ?? 0
             return IntegrityCounts(
-                verified: verified, provisional: total - verified,
+                verified: total - provisional - retracted, provisional: provisional, retracted: retracted,
                 chainCheckpoints: try Int.fetchOne(db, sql: "SELECT count(*) FROM chain_checkpoints") ?? 0,
                 journalCheckpoints: try Int.fetchOne(db, sql: "SELECT count(*) FROM journal_checkpoints") ?? 0)
+        }
+    }
+
+    /// Every retraction, in the order they were made: the retracted entry's coordinates, why, when,
+    /// and the journal position after which it was made.
+    public func retractions() throws -> [StoredRetraction] {
+        try pool.read { db in
+            let ids = try StoreIds(db)
+            return try Row.fetchAll(db, sql: """
+                SELECT r.position, r.after_position, r.retracted_ns, r.reason, j.topic_id, j.partition, j."offset", j.event_id, j.id_text
+                FROM journal_retracted r JOIN journal j ON j.position = r.position ORDER BY r.after_position, r.position
+                """).map { row in
+                let position: Int64 = row[0]
+                guard let topic = ids.topicName(row[4]), let at = Timestamp(nanosecondsSinceEpoch: row[2]) else {
+                    throw StoreError("retraction of journal position \(position) is not readable")
+                }
+                let idText: String? = row[8]
+                let idBytes: Data = row[7]
+                return StoredRetraction(
+                    position: position, afterPosition: row[1], eventId: idText ?? uuidText(idBytes),
+                    retraction: Retraction(coordinates: RecordCoordinates(topic: topic, partition: Int32(truncatingIfNeeded: row[5] as Int64),
+                                                                          offset: row[6]),
+                                           reason: row[3], at: at))
+            }
         }
     }
 

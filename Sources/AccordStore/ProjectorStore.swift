@@ -135,17 +135,20 @@ public final class ProjectorStore: Sendable {
         }
     }
 
-    /// The result column `verified` of a journal row: 1 when no unverified mark is left for it.
+    /// The result column `verified` of a journal row: 1 when no unverified mark is left for it
+    /// and it was not retracted.
     static let verifiedColumn = """
         NOT EXISTS (SELECT 1 FROM journal_unverified u WHERE u.topic_id = journal.topic_id AND u.partition = journal.partition
-          AND u."offset" = journal."offset" AND u.position = journal.position) AS verified
+          AND u."offset" = journal."offset" AND u.position = journal.position)
+          AND NOT EXISTS (SELECT 1 FROM journal_retracted r WHERE r.position = journal.position) AS verified
         """
 
     /// The columns ``journaledEvent(_:_:)`` reads, in the order it reads them by index (a lookup
     /// by name costs a case-insensitive search per column per row).
     static let journalColumns = """
         position, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject, time_ns, recorded_ns,
-        key, headers, value, event_hash, entry_hash, chain_position, \(verifiedColumn)
+        key, headers, value, event_hash, entry_hash, chain_position, \(verifiedColumn),
+        (SELECT retracted_ns FROM journal_retracted r WHERE r.position = journal.position) AS retracted_ns
         """
 
     /// A journal row selected with ``journalColumns``.
@@ -179,13 +182,15 @@ public final class ProjectorStore: Sendable {
         let key: Data? = row[11]
         let value: Data = row[13]
         let verified: Int64 = row[17]
+        let retractedNs: Int64? = row[18]
         return JournaledEvent(
             position: position, eventId: text ?? uuid.lowercasedString,
             coordinates: RecordCoordinates(topic: topic, partition: Int32(truncatingIfNeeded: row[4] as Int64),
                                            offset: row[5]),
             source: source, sequence: row[7], subject: row[8], time: time, recordedAt: recorded,
             message: BinaryMessage(key: key.map { [UInt8]($0) }, headers: headers, value: [UInt8](value)),
-            eventHash: eh, entryHash: nh, chainPosition: row[16], verified: verified != 0)
+            eventHash: eh, entryHash: nh, chainPosition: row[16], verified: verified != 0,
+            retractedAt: retractedNs.flatMap(Timestamp.init(nanosecondsSinceEpoch:)))
     }
 
     /// The journal entry read from `coordinates`, if one was journaled.

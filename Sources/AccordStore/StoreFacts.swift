@@ -88,10 +88,13 @@ public struct StoreFacts: ViewFactsReader {
         guard let sourceId = try Int64.fetchOne(db, sql: "SELECT id FROM journal_sources WHERE urn = ?", arguments: [urn]) else {
             return []
         }
+        // An event retracted by `knownAt` is not counted (one retracted later still was then).
         let limit = knownAt?.nanosecondsSinceEpoch ?? Int64.max
         return try Row.fetchAll(db, sql: """
-            SELECT sequence, time_ns, event_id FROM journal WHERE source_id = ? AND recorded_ns <= ? ORDER BY sequence
-            """, arguments: [sourceId, limit]).compactMap { row in
+            SELECT sequence, time_ns, event_id FROM journal WHERE source_id = ? AND recorded_ns <= ?
+              AND NOT EXISTS (SELECT 1 FROM journal_retracted r WHERE r.position = journal.position AND r.retracted_ns <= ?)
+            ORDER BY sequence
+            """, arguments: [sourceId, limit, limit]).compactMap { row in
             let data: Data = row["event_id"]
             guard let id = uuid(fromStored: data), let time = Timestamp(nanosecondsSinceEpoch: row["time_ns"]) else { return nil }
             return SourceEvent(sequence: row["sequence"], time: time, eventId: id.lowercasedString)

@@ -13,7 +13,9 @@ import GRDB
 ///   area counters (`view_case`, `view_area_count`), referral rows (`view_referral`), contracts
 ///   by area (`view_contract`), and the digest tree's leaves and buckets (`view_leaf`, `view_bucket`).
 /// - `journal_unverified`: the coordinates and positions of journal entries not yet covered by a
-///   verified checkpoint of their chain (every other entry is verified).
+///   verified checkpoint of their chain (every other entry is verified, unless retracted).
+/// - `journal_retracted`: journal entries taken back out of the view (orphans: forged or wrongly
+///   attributed), with when and why; the view, rebuilds and replays leave them out.
 /// - integrity and consumption: chain states and checkpoints, journal checkpoints, consumer
 ///   offsets, dead letters and unread ranges.
 enum StoreSchema {
@@ -153,6 +155,15 @@ enum StoreSchema {
                 DROP TABLE view_fact;
                 ALTER TABLE view_fact_log RENAME TO view_fact;
                 CREATE UNIQUE INDEX view_fact_case ON view_fact (case_id, event_id);
+                """)
+        }
+        migrator.registerMigration("v8-retracted-entries") { db in
+            // Journal entries taken back out of the view (orphans of a verified checkpoint): the
+            // entry stays in the hash-chained journal, this row says when and why it left the view,
+            // and after which journal position (where a replay of the journal takes it out again).
+            try db.execute(sql: """
+                CREATE TABLE journal_retracted (position INTEGER PRIMARY KEY, after_position INTEGER NOT NULL,
+                  retracted_ns INTEGER NOT NULL, reason TEXT NOT NULL);
                 """)
         }
         return migrator

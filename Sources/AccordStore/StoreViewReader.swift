@@ -34,8 +34,13 @@ public struct StoreViewReader: ViewQuerying {
         return instant.asOf >= latest
     }
 
+    /// Events in the view: those journaled, less those retracted.
     public func totalEvents() async throws -> Int {
-        try await store.asyncRead { db in try Int.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM journal") ?? 0 }
+        try await store.asyncRead { db in
+            try Int.fetchOne(db, sql: """
+                SELECT coalesce((SELECT max(position) FROM journal), 0) - (SELECT count(*) FROM journal_retracted)
+                """) ?? 0
+        }
     }
 
     public func lastEventTime() async throws -> Timestamp? { try await store.asyncRead { db in try Self.latest(db) } }

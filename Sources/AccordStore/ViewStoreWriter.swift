@@ -200,6 +200,7 @@ public struct ViewStoreWriter: Sendable {
                            arguments: [String(FactCoding.version), rules.fingerprint, upcaster.fingerprint])
         }
         try writeIntegrity(batch, db, &result)
+        try retract(batch.retractions, db, &result)
         for letter in batch.deadLetters {
             try db.execute(sql: "INSERT INTO dead_letters (topic, partition, \"offset\", reason) VALUES (?, ?, ?, ?)",
                            arguments: [letter.topic, Int64(letter.partition), letter.offset, letter.reason])
@@ -269,6 +270,69 @@ public struct ViewStoreWriter: Sendable {
         }
     }
 
+    // MARK: retraction
+
+    /// Takes journaled records back out of the view: marks their entries retracted (no longer
+    /// awaiting verification), takes their facts out of their subjects, which are derived again,
+    /// and counts the sequence numbers of their sources again from the entries that remain. The
+    /// view is then what it would be had the records never been applied.
+    private mutating func retract(_ retractions: [Retraction], _ db: Database, _ result: inout StoreCommit) throws {
+        guard !retractions.isEmpty else { return }
+        let find = try db.cachedStatement(sql: """
+            SELECT \(ProjectorStore.journalColumns) FROM journal WHERE topic_id = ? AND partition = ? AND "offset" = ?
+            """)
+        let mark = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO journal_retracted (position, after_position, retracted_ns, reason) VALUES (?, ?, ?, ?)
+            """)
+        let unmark = try db.cachedStatement(sql: "DELETE FROM journal_unverified WHERE position = ?")
+        let codec = EventCodec()
+        var events: [IncomingEvent] = []
+        var sources: Set<String> = []
+        for retraction in retractions {
+            let c = retraction.coordinates
+            guard let topicId = ids.topicId(c.topic) else { continue }
+            for row in try Row.fetchAll(find, arguments: [topicId, Int64(c.partition), c.offset]) {
+                let entry = try ProjectorStore.journaledEvent(row, ids)
+                guard entry.retractedAt == nil else { continue }
+                let event: AccordEvent
+                do {
+                    event = try entry.decodeEvent(codec: codec)
+                } catch {
+                    throw StoreError("journal position \(entry.position) does not decode: \(error)")
+                }
+                try mark.execute(arguments: [entry.position, journal.position, retraction.at.nanosecondsSinceEpoch, retraction.reason])
+                try unmark.execute(arguments: [entry.position])
+                events.append(IncomingEvent(upcaster.upcast(event), recordedAt: entry.recordedAt))
+                sources.insert(entry.source)
+                result.retracted.append(entry.eventId)
+            }
+        }
+        guard !events.isEmpty else { return }
+        let facts = StoreFacts(db: db)
+        var sequences: [SourceSequence] = []
+        for urn in sources.sorted() {
+            guard let source = EventSource(urn: urn) else { continue }
+            var sequence = SourceSequence(source: source)
+            for e in try facts.sourceEvents(urn, knownAt: nil) {
+                sequence.insert(sequence: e.sequence, at: e.time, eventId: e.eventId)
+            }
+            sequences.append(sequence)
+        }
+        let changes = try engine.retract(events, sequences: sequences, from: facts)
+        try ViewTables.write(changes, db, tree: &tree)
+        result.flagsChanged += changes.flags.count
+        let latest = try Int64.fetchOne(db, sql: """
+            SELECT max(time_ns) FROM journal WHERE position NOT IN (SELECT position FROM journal_retracted)
+            """).flatMap(Timestamp.init(nanosecondsSinceEpoch:))
+        latestEventTime = latest
+        if let latest {
+            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('latest_event_ns', ?)",
+                           arguments: [String(latest.nanosecondsSinceEpoch)])
+        } else {
+            try db.execute(sql: "DELETE FROM view_meta WHERE key = 'latest_event_ns'")
+        }
+    }
+
     // MARK: rebuilding the view
 
     /// Empties the view and folds it again from the whole journal, in position order, `batchSize`
@@ -295,6 +359,8 @@ public struct ViewStoreWriter: Sendable {
             try writer.applyWithoutJournal(events)
         }
         try store.forEachJournalEntry { entry in
+            done += 1
+            guard entry.isInView() else { return }
             let event: AccordEvent
             do {
                 event = try entry.decodeEvent(codec: codec)
@@ -302,7 +368,6 @@ public struct ViewStoreWriter: Sendable {
                 throw StoreError("journal position \(entry.position) does not decode: \(error)")
             }
             pending.append(IncomingEvent(event, recordedAt: entry.recordedAt))
-            done += 1
             if pending.count >= batchSize {
                 try flush(&self)
                 progress(done, total)

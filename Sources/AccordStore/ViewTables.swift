@@ -12,6 +12,23 @@ enum ViewTables {
             let subject = fact.payload.subjectId
             try putFact.execute(arguments: [subject, Data(uuidBytes(fact.key.id)), Data(FactCoding.bytes(fact, subject: subject))])
         }
+        if !changes.removedCaseFacts.isEmpty {
+            let deleteFact = try db.cachedStatement(sql: "DELETE FROM view_fact WHERE case_id = ? AND event_id = ?")
+            for removed in changes.removedCaseFacts {
+                try deleteFact.execute(arguments: [removed.caseId, Data(uuidBytes(removed.eventId))])
+            }
+        }
+        if !changes.removedStates.isEmpty {
+            let deleteState = try db.cachedStatement(sql: "DELETE FROM view_state WHERE kind = ? AND id = ?")
+            for subject in changes.removedStates {
+                switch subject {
+                case .caseId: continue
+                case .contract(let id): try deleteState.execute(arguments: [StateKind.contract.rawValue, id])
+                case .area(let id): try deleteState.execute(arguments: [StateKind.area.rawValue, id])
+                case .source(let urn): try deleteState.execute(arguments: [StateKind.source.rawValue, urn])
+                }
+            }
+        }
         let putState = try db.cachedStatement(sql: "INSERT OR REPLACE INTO view_state (kind, id, state) VALUES (?, ?, ?)")
         for (id, bytes) in changes.contractStates { try putState.execute(arguments: [StateKind.contract.rawValue, id, Data(bytes)]) }
         for (id, bytes) in changes.areaStates { try putState.execute(arguments: [StateKind.area.rawValue, id, Data(bytes)]) }

@@ -87,6 +87,20 @@ struct ProjectorIntegrityTests {
                                consumerProperties: EmbeddedKafkaCluster.consumerGroupProperties, keyRegistry: registry)
     }
 
+    static let accord = repoRoot.appendingPathComponent(".build/debug/accord").path
+
+    /// Runs `accord audit verify` on `store` with the agencies' `registry` and the projector's
+    /// public key beside the store (nil when the command is not built).
+    static func auditVerify(store: String, registry: KeyRegistry) throws -> (status: Int32, output: String)? {
+        guard FileManager.default.isExecutableFile(atPath: accord) else { return nil }
+        let registryPath = store + ".registry.json"
+        defer { try? FileManager.default.removeItem(atPath: registryPath) }
+        try Data(registry.jsonBytes()).write(to: URL(fileURLWithPath: registryPath))
+        // The library projector here upcasts nothing, so the audit is told the same.
+        return try runCommand(accord, ["audit", "verify", "--store", store, "--key-registry", registryPath,
+                                       "--projector-key-pub", store + ".projector-key.pub.json", "--area-offices", "none"])
+    }
+
     static func removeStore(_ path: String) {
         for suffix in ["", "-wal", "-shm", ".projector-key.json", ".projector-key.pub.json"] {
             try? FileManager.default.removeItem(atPath: path + suffix)
@@ -198,18 +212,87 @@ struct ProjectorIntegrityTests {
         #expect(try final.deadLetters().count == 4)
 
         // The store the projector wrote passes `accord audit verify`, view digests included.
-        let accord = repoRoot.appendingPathComponent(".build/debug/accord").path
-        if FileManager.default.isExecutableFile(atPath: accord) {
-            let registryPath = store + ".registry.json"
-            defer { try? FileManager.default.removeItem(atPath: registryPath) }
-            try Data(feed.registry.jsonBytes()).write(to: URL(fileURLWithPath: registryPath))
-            // The library projector here upcasts nothing, so the audit is told the same.
-            let audit = try runCommand(accord, ["audit", "verify", "--store", store, "--key-registry", registryPath,
-                                                "--projector-key-pub", store + ".projector-key.pub.json", "--area-offices", "none"])
+        if let audit = try Self.auditVerify(store: store, registry: feed.registry) {
             #expect(audit.status == 0, "\(audit.output)")
             #expect(audit.output.contains("journal intact: 150 entries"), "\(audit.output)")
             #expect(audit.output.contains("events: 150 verified, 0 provisional"), "\(audit.output)")
             #expect(!audit.output.contains("view digests matching the replay: 0"), "\(audit.output)")
+        }
+    }
+
+    @Test("a forged event on a fork of a genuine chain is retracted when the signed checkpoint orphans it: the view is what it would be had the event never come, and the audit names it")
+    func orphanIsRetracted() async throws {
+        let cluster = try ProjectorTests.cluster()
+        defer { cluster.shutdown() }
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("accord-orphan-\(UUID().uuidString).sqlite").path
+        let reference = store + ".reference.sqlite"
+        defer {
+            Self.removeStore(store)
+            Self.removeStore(reference)
+            Self.removeStore(store + ".rebuild.sqlite")
+        }
+        var feed = try SignedFeed()
+        let events = EventSamples.mixed(count: 80, caseCount: 8)
+        var records: [ProducerRecord] = []
+        for event in events[..<40] { records.append(try feed.seal(event)) }
+        // A forger extends the head of a genuine probation chain: a copy of the event the source
+        // is about to send, with another id, a very-high risk and the same sequence number.
+        let target = try #require(events[40...].first { $0.source.kind == .probation })
+        let chain = try feed.chain(of: target)
+        var forger = try #require(feed.writers[chain])
+        var forged = target
+        forged.id = UUID()
+        forged.payload = EventSamples.payload(.riskReassessed, subject: target.subject, variant: 3)
+        let sealedForgery = try forger.seal(forged, codec: feed.codec)
+        records.append(SignedFeed.record(sealedForgery.message, chain: chain))
+        for event in events[40...] { records.append(try feed.seal(event)) }
+        records.append(contentsOf: try feed.checkpoints())
+        try await Self.produce(records, to: cluster)
+
+        let projector = try Projector(configuration: Self.configuration(cluster, store: store, registry: feed.registry))
+        try await Self.run(projector) {
+            projector.integrity.snapshot().verified == events.count && projector.integrity.snapshot().retracted == 1
+        }
+        let snapshot = projector.integrity.snapshot()
+        #expect(snapshot.verified == events.count && snapshot.retracted == 1 && snapshot.provisional == 0, "\(snapshot)")
+        #expect(try await projector.reader.totalEvents() == events.count, "the forged event is no longer in the view")
+        let live = try ProjectorStore(path: store)
+        let reasons = try live.deadLetters().map(\.reason)
+        #expect(reasons.count == 1 && reasons[0].hasPrefix("orphaned:"), "\(reasons)")
+        #expect(try live.integrityCounts().retracted == 1)
+        let retractions = try live.retractions()
+        #expect(retractions.map(\.eventId) == [forged.idString])
+        #expect(try live.journalCount() == events.count + 1, "the forged record stays in the journal, marked")
+
+        // A store that never saw the forgery: the genuine journal entries applied to an empty view.
+        let referenceStore = try ProjectorStore(path: reference)
+        var referenceWriter = try ViewStoreWriter(store: referenceStore)
+        var genuine: [IncomingEvent] = []
+        try live.forEachJournalEntry { entry in
+            if entry.isInView() { genuine.append(IncomingEvent(try entry.decodeEvent(), recordedAt: entry.recordedAt)) }
+        }
+        #expect(genuine.count == events.count)
+        try referenceWriter.applyWithoutJournal(genuine)
+        var liveWriter = try ViewStoreWriter(store: live)
+        #expect(try liveWriter.viewDigest() == referenceWriter.viewDigest(), "same view digest as a store that never saw it")
+        let liveReader = try StoreAuditReader(path: store)
+        let referenceReader = try StoreAuditReader(path: reference)
+        for (table, _) in ServingTables.all {
+            #expect(try liveReader.rowDigests(of: table) == referenceReader.rowDigests(of: table), "table \(table)")
+        }
+        #expect(try live.read { db in try StoreFacts(db: db).sourceSequence(target.source.urn) }
+                == referenceStore.read { db in try StoreFacts(db: db).sourceSequence(target.source.urn) },
+                "the source's sequence numbers are those of its genuine events")
+
+        // `accord audit verify` replays the retraction where it was made and names the event.
+        if let audit = try Self.auditVerify(store: store, registry: feed.registry) {
+            #expect(audit.status == 0, "\(audit.output)")
+            #expect(audit.output.contains("events: \(events.count) verified, 0 provisional, 1 retracted"), "\(audit.output)")
+            #expect(audit.output.contains("retracted: position") && audit.output.contains(forged.idString), "\(audit.output)")
+            #expect(!audit.output.contains("view digests matching the replay: 0"), "\(audit.output)")
+            let rebuild = try runCommand(Self.accord, ["audit", "rebuild", "--store", store, "--compare", "--area-offices", "none"])
+            #expect(rebuild.status == 0, "\(rebuild.output)")
+            #expect(rebuild.output.contains("no differences"), "\(rebuild.output)")
         }
     }
 

@@ -18,8 +18,26 @@ public struct MemoryViewStore: ViewFactsReader, Sendable {
     /// An empty store.
     public init() {}
 
-    /// Writes one batch's changes (and records the source events of the batch for "as shown").
-    public mutating func write(_ changes: ViewChanges, events: [IncomingEvent]) throws {
+    /// Writes one batch's changes (and records the source events of the batch for "as shown";
+    /// `retracted` are the events a retraction took out, forgotten again).
+    public mutating func write(_ changes: ViewChanges, events: [IncomingEvent], retracted: [IncomingEvent] = []) throws {
+        for removed in changes.removedCaseFacts {
+            cases[removed.caseId]?.remove(id: removed.eventId)
+            if cases[removed.caseId]?.isEmpty == true { cases[removed.caseId] = nil }
+        }
+        for subject in changes.removedStates {
+            switch subject {
+            case .caseId: continue
+            case .contract(let id): contracts[id] = nil
+            case .area(let id): areas[id] = nil
+            case .source(let urn): sequences[urn] = nil
+            }
+        }
+        for e in retracted {
+            let id = e.event.idString
+            sourceEvents[e.event.source.urn]?.removeAll { $0.event.eventId == id }
+            if sourceEvents[e.event.source.urn]?.isEmpty == true { sourceEvents[e.event.source.urn] = nil }
+        }
         for fact in changes.caseFacts {
             let subject = fact.payload.subjectId
             var r = BinaryReader(FactCoding.bytes(fact, subject: subject))

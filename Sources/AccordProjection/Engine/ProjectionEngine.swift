@@ -100,12 +100,7 @@ public struct ProjectionEngine: Sendable {
     public mutating func apply(_ batch: [IncomingEvent], from store: some ViewStateSource) throws -> ViewChanges {
         discard()
         var changes = ViewChanges()
-        var refold: Set<String> = []
-        var touchedCases: Set<String> = []
-        var touchedContracts: Set<String> = []
-        var termsChanged: Set<String> = []
-        var touchedAreas: Set<String> = []
-        var touchedSources: Set<String> = []
+        var touched = Touched()
 
         // Facts in canonical order within the batch, so most of them append.
         var facts = batch.map { Fact($0.event, recordedAt: $0.recordedAt) }
@@ -120,9 +115,9 @@ public struct ProjectionEngine: Sendable {
                 let appends = entry.facts.lastKey.map { $0 < fact.key } ?? true
                 inserted = entry.facts.insert(fact)
                 if inserted {
-                    if !appends || !entry.fold.append(fact) { refold.insert(subject) }
+                    if !appends || !entry.fold.append(fact) { touched.refold.insert(subject) }
                     changes.caseFacts.append(fact)
-                    touchedCases.insert(subject)
+                    touched.cases.insert(subject)
                 }
                 pendingCases[subject] = entry
             case .contractId:
@@ -132,52 +127,126 @@ public struct ProjectionEngine: Sendable {
                     let fold = ContractFold(contractId: subject, facts: entry.facts.facts)
                     if fold.versions != entry.fold.versions || fold.ended?.at != entry.fold.ended?.at
                         || fold.awardEventId != entry.fold.awardEventId {
-                        termsChanged.insert(subject)
+                        touched.termsChanged.insert(subject)
                     }
                     entry.fold = fold
-                    touchedContracts.insert(subject)
+                    touched.contracts.insert(subject)
                 }
                 pendingContracts[subject] = entry
             case .area:
                 var entry = try takeArea(subject, store)
                 inserted = entry.facts.insert(fact)
                 pendingAreas[subject] = entry
-                if inserted { touchedAreas.insert(subject) }
+                if inserted { touched.areas.insert(subject) }
             }
             guard inserted else { continue }
             changes.applied += 1
             let urn = fact.source.urn
             var source = try takeSource(fact.source, store)
             if source.sequence.insert(sequence: fact.key.sequence, at: fact.time, eventId: fact.eventId) {
-                touchedSources.insert(urn)
+                touched.sources.insert(urn)
             }
             pendingSources[urn] = source
         }
 
+        try derive(&touched, store, &changes)
+        return changes
+    }
+
+    /// Computes what taking `events` back out of the view changes: each event's fact leaves its
+    /// subject, which is derived again (a subject left with no facts leaves the view), and the
+    /// sources the events claimed get the sequence runs in `sequences`, counted again by the
+    /// caller from the events that remain. An event whose fact is not in the view is ignored.
+    /// The result is the view as if the events had never been applied. It may follow `apply` in
+    /// the same transaction (it sees that batch's facts); `commit()` then keeps both.
+    public mutating func retract(_ events: [IncomingEvent], sequences: [SourceSequence],
+                                 from store: some ViewStateSource) throws -> ViewChanges {
+        var changes = ViewChanges()
+        var touched = Touched()
+        for incoming in events {
+            let fact = Fact(incoming.event, recordedAt: incoming.recordedAt)
+            let subject = fact.payload.subjectId
+            switch fact.payload.kind.subjectKind {
+            case .caseId:
+                var entry = try takeCase(subject, store)
+                if entry.facts.remove(id: fact.key.id) {
+                    changes.removedCaseFacts.append(RemovedFact(caseId: subject, eventId: fact.key.id))
+                    touched.cases.insert(subject)
+                    touched.refold.insert(subject)
+                }
+                pendingCases[subject] = entry
+            case .contractId:
+                var entry = try takeContract(subject, store)
+                if entry.facts.remove(id: fact.key.id) {
+                    entry.fold = ContractFold(contractId: subject, facts: entry.facts.facts)
+                    touched.termsChanged.insert(subject)
+                    touched.contracts.insert(subject)
+                    if entry.facts.isEmpty { changes.removedStates.insert(.contract(subject)) }
+                }
+                pendingContracts[subject] = entry
+            case .area:
+                var entry = try takeArea(subject, store)
+                if entry.facts.remove(id: fact.key.id) { touched.areas.insert(subject) }
+                pendingAreas[subject] = entry
+            }
+        }
+        for sequence in sequences {
+            let urn = sequence.source.urn
+            pendingSources[urn] = SourceEntry(sequence: sequence)
+            if sequence.ranges.isEmpty {
+                changes.removedStates.insert(.source(urn))
+                changes.dirty.insert(.source(urn))
+            } else {
+                touched.sources.insert(urn)
+            }
+        }
+        try derive(&touched, store, &changes)
+        return changes
+    }
+
+    /// The subjects a batch touched, to derive.
+    private struct Touched {
+        var cases: Set<String> = []
+        /// Cases whose facts changed other than by appending: folded again from their facts.
+        var refold: Set<String> = []
+        var contracts: Set<String> = []
+        /// Contracts whose terms changed: the cases referred under them are derived again.
+        var termsChanged: Set<String> = []
+        var areas: Set<String> = []
+        var sources: Set<String> = []
+    }
+
+    /// Derives the outputs of every touched subject into `changes`: case records, flags, referral
+    /// rows and summaries, contract records, area records and source states.
+    private mutating func derive(_ touched: inout Touched, _ store: some ViewStateSource, _ changes: inout ViewChanges) throws {
         // Cases referred under a contract whose terms changed are derived again.
-        var derive = touchedCases
-        for contractId in termsChanged {
+        var derive = touched.cases
+        for contractId in touched.termsChanged {
             if let entry = pendingContracts[contractId] { derive.formUnion(entry.cases.keys) }
         }
         for caseId in derive.sorted() {
-            try deriveCase(caseId, refold: refold.contains(caseId), store, &changes, &touchedContracts)
+            try deriveCase(caseId, refold: touched.refold.contains(caseId), store, &changes, &touched.contracts)
         }
-        for contractId in touchedContracts.sorted() {
+        for contractId in touched.contracts.sorted() {
             try deriveContract(contractId, store, &changes)
         }
-        for area in touchedAreas.sorted() {
+        for area in touched.areas.sorted() {
             guard var entry = pendingAreas.removeValue(forKey: area) else { continue }
-            entry.record = areaRecord(area, facts: entry.facts.facts)
-            changes.areaStates[area] = SubjectStateCoding.encode(entry.facts, subject: area)
+            if entry.facts.isEmpty {
+                entry.record = nil
+                changes.removedStates.insert(.area(area))
+            } else {
+                entry.record = areaRecord(area, facts: entry.facts.facts)
+                changes.areaStates[area] = SubjectStateCoding.encode(entry.facts, subject: area)
+            }
             changes.dirty.insert(.area(area))
             pendingAreas[area] = entry
         }
-        for urn in touchedSources.sorted() {
+        for urn in touched.sources.sorted() {
             guard let entry = pendingSources[urn] else { continue }
             changes.sourceStates[urn] = SubjectStateCoding.encode(entry.sequence)
             changes.dirty.insert(.source(urn))
         }
-        return changes
     }
 
     /// Computes the changes of replacing sources' sequence states (a replay that shows the view
@@ -309,17 +378,18 @@ public struct ProjectionEngine: Sendable {
                 lookup[contractId] = contract
             }
         }
-        let new = entry.fold.indexed(rules: rules) { lookup[$0] }
+        // A case left with no facts (every one retracted) leaves the view.
+        let new = entry.facts.isEmpty ? nil : entry.fold.indexed(rules: rules) { lookup[$0] }
         entry.indexed = new
         changes.dirty.insert(.caseId(caseId))
-        diffFlags(old?.flags ?? [], new.flags, &changes)
-        if old?.summary != new.summary { changes.summaries[caseId] = Change(old: old?.summary, new: new.summary) }
+        diffFlags(old?.flags ?? [], new?.flags ?? [], &changes)
+        if old?.summary != new?.summary { changes.summaries[caseId] = Change(old: old?.summary, new: new?.summary) }
         // Referral rows: update each affected contract's series.
-        if old?.referrals != new.referrals {
+        if old?.referrals != new?.referrals {
             var before: [String: ReferralRow] = [:]
             for row in old?.referrals ?? [] { before[row.referralId] = row }
             var after: [String: ReferralRow] = [:]
-            for row in new.referrals { after[row.referralId] = row }
+            for row in new?.referrals ?? [] { after[row.referralId] = row }
             for referralId in Set(before.keys).union(after.keys).sorted() {
                 let was = before[referralId]
                 let now = after[referralId]

@@ -74,7 +74,43 @@ public struct ProjectionState: Sendable {
         return fresh.count
     }
 
-    /// Whether an event with this id has been applied.
+    /// Takes applied events back out of the view (orphans: forged or wrongly attributed), so the
+    /// view is what it would be had they never been applied; returns how many were in it. Their
+    /// ids stay known, as the journal keeps them: applying them again is a duplicate.
+    @discardableResult
+    public mutating func retract(_ events: [IncomingEvent]) -> Int {
+        var ids: Set<String> = []
+        var present: [IncomingEvent] = []
+        for incoming in events where seen.contains(incoming.event.id) && ids.insert(incoming.event.idString).inserted {
+            present.append(incoming)
+        }
+        guard !present.isEmpty else { return 0 }
+        if !isKnownUniquelyReferenced(&memo) { memo = FoldedMemo() } else { memo.clear() }
+        do {
+            var sequences: [SourceSequence] = []
+            for urn in Set(present.map(\.event.source.urn)).sorted() {
+                guard let source = EventSource(urn: urn) else { continue }
+                var sequence = SourceSequence(source: source)
+                for e in try store.sourceEvents(urn, knownAt: nil) where !ids.contains(e.eventId) {
+                    sequence.insert(sequence: e.sequence, at: e.time, eventId: e.eventId)
+                }
+                sequences.append(sequence)
+            }
+            let changes = try engine.retract(present, sequences: sequences, from: store)
+            try store.write(changes, events: [], retracted: present)
+            engine.commit()
+            staleLeaves.formUnion(changes.dirty)
+            latestEventTime = try store.allSources().compactMap { try store.sourceEvents($0, knownAt: nil).map(\.time).max() }.max()
+        } catch {
+            // The memory store cannot fail to read or decode what it wrote itself.
+            engine.discard()
+            preconditionFailure("in-memory view store failed: \(error)")
+        }
+        eventCount -= present.count
+        return present.count
+    }
+
+    /// Whether an event with this id has been applied (or applied and retracted).
     public func contains(eventId: UUID) -> Bool { seen.contains(eventId) }
 
     /// The current view digest, maintained incrementally (Merkle root over every subject's record).

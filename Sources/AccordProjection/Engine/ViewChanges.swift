@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordIntegrity
+import Foundation
 
 /// A change to one stored item: what it was before the batch and what it is after (nil: absent).
 public struct Change<Value: Sendable & Hashable>: Sendable, Hashable {
@@ -20,6 +21,11 @@ public struct Change<Value: Sendable & Hashable>: Sendable, Hashable {
 public struct ViewChanges: Sendable {
     /// Facts new to cases (each stored as its own row).
     public var caseFacts: [Fact] = []
+    /// Facts taken out of cases by a retraction (their rows are deleted).
+    public var removedCaseFacts: [RemovedFact] = []
+    /// Contracts, areas and sources left with no facts (or no sequence numbers) by a retraction:
+    /// their stored states are deleted.
+    public var removedStates: Set<SubjectKey> = []
     /// New states of contracts.
     public var contractStates: [String: [UInt8]] = [:]
     /// New states of areas.
@@ -48,8 +54,22 @@ public struct ViewChanges: Sendable {
 
     /// Whether nothing changed.
     public var isEmpty: Bool {
-        caseFacts.isEmpty && contractStates.isEmpty && areaStates.isEmpty && sourceStates.isEmpty && flags.isEmpty
+        caseFacts.isEmpty && removedCaseFacts.isEmpty && removedStates.isEmpty && contractStates.isEmpty && areaStates.isEmpty && sourceStates.isEmpty && flags.isEmpty
             && referrals.isEmpty && summaries.isEmpty && contracts.isEmpty && dirty.isEmpty
+    }
+}
+
+/// A fact taken out of a case's facts: its case and event id.
+public struct RemovedFact: Sendable, Hashable {
+    /// The case.
+    public var caseId: String
+    /// The event.
+    public var eventId: UUID
+
+    /// Creates a removed fact.
+    public init(caseId: String, eventId: UUID) {
+        self.caseId = caseId
+        self.eventId = eventId
     }
 }
 
