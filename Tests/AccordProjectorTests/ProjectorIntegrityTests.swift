@@ -101,6 +101,39 @@ struct ProjectorIntegrityTests {
                                        "--projector-key-pub", store + ".projector-key.pub.json", "--area-offices", "none"])
     }
 
+    /// Expects the view in `store` to be exactly that of a store that only ever saw `genuine`:
+    /// built at `reference` from the journal entries of `store` that are in its view, it must have
+    /// the same digest, the same rows in every serving table and the same source sequences.
+    static func expectSameViewAsGenuineOnly(store: String, reference: String, genuine events: [AccordEvent],
+                                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let live = try ProjectorStore(path: store)
+        let referenceStore = try ProjectorStore(path: reference)
+        var referenceWriter = try ViewStoreWriter(store: referenceStore)
+        var genuine: [IncomingEvent] = []
+        try live.forEachJournalEntry { entry in
+            if entry.isInView() { genuine.append(IncomingEvent(try entry.decodeEvent(), recordedAt: entry.recordedAt)) }
+        }
+        #expect(Set(genuine.map(\.event.id)) == Set(events.map(\.id)), "the view holds the genuine events and nothing else",
+                sourceLocation: sourceLocation)
+        try referenceWriter.applyWithoutJournal(genuine)
+        var liveWriter = try ViewStoreWriter(store: live)
+        #expect(try liveWriter.viewDigest() == referenceWriter.viewDigest(), "same view digest as a store that never saw the forgeries",
+                sourceLocation: sourceLocation)
+        let liveReader = try StoreAuditReader(path: store)
+        let referenceReader = try StoreAuditReader(path: reference)
+        for (table, _) in ServingTables.all {
+            #expect(try liveReader.rowDigests(of: table) == referenceReader.rowDigests(of: table), "table \(table)",
+                    sourceLocation: sourceLocation)
+        }
+        for urn in Set(events.map(\.source.urn)) {
+            #expect(try live.read { db in try StoreFacts(db: db).sourceSequence(urn) }
+                    == referenceStore.read { db in try StoreFacts(db: db).sourceSequence(urn) },
+                    "the sequence numbers of \(urn) are those of its genuine events", sourceLocation: sourceLocation)
+        }
+        let sources = try live.read { db in try StoreFacts(db: db).allSources() }
+        #expect(Set(sources) == Set(events.map(\.source.urn)), "no sequence state for a forged source", sourceLocation: sourceLocation)
+    }
+
     static func removeStore(_ path: String) {
         for suffix in ["", "-wal", "-shm", ".projector-key.json", ".projector-key.pub.json"] {
             try? FileManager.default.removeItem(atPath: path + suffix)
@@ -264,25 +297,7 @@ struct ProjectorIntegrityTests {
         #expect(retractions.map(\.eventId) == [forged.idString])
         #expect(try live.journalCount() == events.count + 1, "the forged record stays in the journal, marked")
 
-        // A store that never saw the forgery: the genuine journal entries applied to an empty view.
-        let referenceStore = try ProjectorStore(path: reference)
-        var referenceWriter = try ViewStoreWriter(store: referenceStore)
-        var genuine: [IncomingEvent] = []
-        try live.forEachJournalEntry { entry in
-            if entry.isInView() { genuine.append(IncomingEvent(try entry.decodeEvent(), recordedAt: entry.recordedAt)) }
-        }
-        #expect(genuine.count == events.count)
-        try referenceWriter.applyWithoutJournal(genuine)
-        var liveWriter = try ViewStoreWriter(store: live)
-        #expect(try liveWriter.viewDigest() == referenceWriter.viewDigest(), "same view digest as a store that never saw it")
-        let liveReader = try StoreAuditReader(path: store)
-        let referenceReader = try StoreAuditReader(path: reference)
-        for (table, _) in ServingTables.all {
-            #expect(try liveReader.rowDigests(of: table) == referenceReader.rowDigests(of: table), "table \(table)")
-        }
-        #expect(try live.read { db in try StoreFacts(db: db).sourceSequence(target.source.urn) }
-                == referenceStore.read { db in try StoreFacts(db: db).sourceSequence(target.source.urn) },
-                "the source's sequence numbers are those of its genuine events")
+        try Self.expectSameViewAsGenuineOnly(store: store, reference: reference, genuine: events)
 
         // `accord audit verify` replays the retraction where it was made and names the event.
         if let audit = try Self.auditVerify(store: store, registry: feed.registry) {
