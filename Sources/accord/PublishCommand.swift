@@ -2,6 +2,7 @@ import AccordEvents
 import AccordSimulation
 import ArgumentParser
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -23,7 +24,9 @@ struct PublishCommand: AsyncParsableCommand {
         Without --service or --agency each event goes to its owner's service on 127.0.0.1 \
         (probation :8081, interventions :8082, commissioner :8083), found from its type. Events \
         without an id get one, so retries are idempotent. A rejected batch does not stop the rest: \
-        its valid events are sent again and only the bad lines are reported.
+        its valid events are sent again and only the bad lines are reported. While a service is \
+        unavailable (503 while it starts or its outbox is full, other 5xx, a restart) each request \
+        is retried with back-off, honouring Retry-After, for --retry-for seconds.
 
         Exit status: 0 all accepted, 1 some rejected, 2 usage or I/O error (unreadable input, \
         service unreachable).
@@ -45,6 +48,9 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for each HTTP response.")
     var timeout: Double = 30
 
+    @Option(help: ArgumentHelp("Seconds to keep retrying a request while the service is unavailable (503, other 5xx, 429, connection lost or refused after it was reached), with back-off; then give up.", valueName: "seconds"))
+    var retryFor: Double = 120
+
     @Flag(help: "No progress display.")
     var quiet = false
 
@@ -56,6 +62,7 @@ struct PublishCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1...10000, got \(batchSize)") }
         guard timeout > 0, timeout <= 3_600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
+        guard retryFor >= 0, retryFor <= 86_400 else { throw ValidationError("--retry-for must be in [0, 86400] seconds, got \(retryFor)") }
         if service != nil && agency != nil { throw ValidationError("give either --service or --agency, not both") }
         if let service, Intake.url(service) == nil {
             throw ValidationError("--service \"\(service)\" is not an http(s) URL such as http://127.0.0.1:8081")
@@ -99,7 +106,7 @@ struct PublishCommand: AsyncParsableCommand {
 
         let total = routes.reduce(0) { $0 + $1.items.count }
         let progress = quiet || total < batchSize ? nil : ProgressBar(total: total, label: "publishing")
-        let client = Intake(timeout: timeout)
+        let client = Intake(timeout: timeout, retryFor: .milliseconds(Int64(retryFor * 1_000)))
         var done = 0
         for route in routes {
             var start = 0
@@ -220,13 +227,19 @@ struct Intake {
     }
 
     let session: URLSession
-    let attempts = 5
+    /// How long one request is retried while the service is unavailable (a note goes to stderr
+    /// when the retrying starts and when the service answers again, also with --quiet).
+    let retryFor: Duration
+    /// Intake URLs that have answered at least once: connection refused by one of them is a
+    /// restart to wait for, by any other a service that is not running.
+    private let reached = ReachedServices()
 
-    init(timeout: Double) {
+    init(timeout: Double, retryFor: Duration = .seconds(120)) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout * 2
         session = URLSession(configuration: configuration)
+        self.retryFor = retryFor
     }
 
     static func defaultURL(_ agency: AgencyKind) -> URL {
@@ -313,34 +326,64 @@ struct Intake {
         return await publish(Array(items[middle...]), to: url, report: &report)
     }
 
-    /// POSTs with retries on 503, other 5xx and connection errors (exponential back-off).
+    /// POSTs, retrying on 503, other 5xx, 429 and lost connections with exponential back-off
+    /// (0.25 s doubling to 5 s, or the service's `Retry-After` when it gives one) for up to
+    /// `retryFor`. Connection refused by a service never reached is not retried: it is not running.
     private func post(_ body: Data, to url: URL) async -> Result<(Int, Data), Failure> {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("application/json, application/problem+json", forHTTPHeaderField: "Accept")
+        let deadline = ContinuousClock.now + retryFor
         var lastProblem = ""
-        for attempt in 1...attempts {
+        var attempts = 0
+        var noted = false
+        while true {
+            attempts += 1
+            var wait = Duration.milliseconds(min(250 << min(attempts - 1, 5), 5_000))
             do {
                 let (data, response) = try await session.upload(for: request, from: body)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if status >= 500 || status == 0 {
-                    lastProblem = "answered \(status): \(Problem.text(data))"
-                } else {
+                let http = response as? HTTPURLResponse
+                let status = http?.statusCode ?? 0
+                reached.insert(url)
+                guard status >= 500 || status == 0 || status == 429 else {
+                    if noted { FileHandle.standardError.write(Data("accord publish: \(url.absoluteString) answers again\n".utf8)) }
                     return .success((status, data))
+                }
+                lastProblem = "answered \(status): \(Problem.text(data))"
+                if let retryAfter = http?.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init), retryAfter >= 0 {
+                    wait = .milliseconds(Int64(min(retryAfter, 30) * 1_000))
                 }
             } catch {
                 lastProblem = "cannot be reached: \(error.localizedDescription)"
-                if attempt == 1, (error as? URLError)?.code == .cannotConnectToHost {
+                if (error as? URLError)?.code == .cannotConnectToHost, !reached.contains(url) {
                     return .failure(Failure(message: "\(url.absoluteString) cannot be reached (connection refused); is the service running?"))
                 }
             }
-            if attempt < attempts {
-                try? await Task.sleep(for: .milliseconds(250 << attempt))
+            let now = ContinuousClock.now
+            guard now + wait <= deadline else {
+                return .failure(Failure(message: "\(url.absoluteString) \(lastProblem) (gave up after \(attempts) attempts in \(Self.seconds(retryFor)) s; --retry-for sets how long)"))
             }
+            if !noted {
+                noted = true
+                FileHandle.standardError.write(Data("accord publish: \(url.absoluteString) \(lastProblem); retrying for up to \(Self.seconds(retryFor)) s\n".utf8))
+            }
+            try? await Task.sleep(for: wait)
         }
-        return .failure(Failure(message: "\(url.absoluteString) \(lastProblem) (gave up after \(attempts) attempts)"))
     }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let s = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return s == s.rounded() ? "\(Int(s))" : String(format: "%.1f", s)
+    }
+}
+
+/// The intake URLs that have answered, shared by the requests of one run.
+final class ReachedServices: Sendable {
+    private let urls = Mutex<Set<URL>>([])
+
+    func insert(_ url: URL) { urls.withLock { _ = $0.insert(url) } }
+    func contains(_ url: URL) -> Bool { urls.withLock { $0.contains(url) } }
 }
 
 /// An `application/problem+json` answer.

@@ -393,6 +393,52 @@ struct EndToEndTests {
         }
     }
 
+    @Test("accord publish keeps retrying while its service is killed and restarted, and every event reaches the view once",
+          .timeLimit(.minutes(3)))
+    func publishThroughARestart() async throws {
+        try await Stack.with("publish-restart", partitions: 2) { stack in
+            let probation = try await stack.startService(.probation, Partnership.probation)
+            let projector = try await stack.startProjector(store: stack.folder.appendingPathComponent("projector.sqlite"))
+            let start = Timestamp(startOf: CalendarDate(year: 2025, month: 5, day: 1) ?? SimulationConfig.defaultStart)
+            let renderer = SubmissionRenderer()
+            let count = 6_000
+            var lines: [String] = []
+            for i in 0..<count {
+                let at = start.plus(days: Double(i % 300) / 10)
+                let caseId = "X7\(String(format: "%05d", i))"  // schema: X + 6 digits
+                let submission = Submission(agency: .probation, agencyId: Partnership.probation, time: at, data: CaseOpened(
+                    caseId: caseId, orderType: .licence, requirements: [.drugTreatment], startDate: at.utcDate,
+                    expectedEndDate: at.utcDate.adding(days: 200) ?? at.utcDate, area: Partnership.area, riskLevel: .medium).payload,
+                    id: UUID())
+                lines.append(String(decoding: try renderer.json(submission), as: UTF8.self))
+            }
+            let file = stack.folder.appendingPathComponent("many.ndjson")
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+
+            let publish = Task {
+                try await runToCompletion(Binaries.path("accord"), [
+                    "publish", "--service", probation.intake, "--batch-size", "20", "--retry-for", "60", "--quiet", file.path,
+                ], folder: stack.folder, name: "publish", timeout: .seconds(120))
+            }
+            // Kill the service once it has taken part of the file, keep it down for a few seconds, restart it.
+            _ = try await eventually("the service to accept some events", timeout: .seconds(60)) { note in
+                let metrics = try await HTTPProbe.get("\(probation.base)/metrics").text
+                let accepted = metricValue(metrics, "accord_intake_events_accepted_total{agency=\"\(Partnership.probation)\"}") ?? 0
+                note = "\(accepted) accepted"
+                return accepted >= 200 ? true : nil
+            }
+            probation.process.kill()
+            try await Task.sleep(for: .seconds(3))
+            _ = try await stack.startService(.probation, Partnership.probation, port: probation.port)
+            let result = try await publish.value
+            #expect(result.status == 0, "exit status; stdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")
+            #expect(result.stdout.contains("accepted \(count), rejected 0"), "summary:\n\(result.stdout)")
+            #expect(result.stderr.contains("retrying for up to 60 s"), "the wait is announced:\n\(result.stderr)")
+            // Accepted before the kill (in the outbox), retried after it (idempotent ids): each event once.
+            try await stack.waitUntilCaughtUp(projector, events: count)
+        }
+    }
+
     // MARK: 5
 
     @Test("accord demo runs the whole loop, prints the query URLs and stops everything; its store then verifies and replays",

@@ -8,6 +8,7 @@ struct RunningService: Sendable {
     let kind: AgencyKind
     let agencyId: String
     let port: Int
+    let process: ChildProcess
     var base: String { "http://127.0.0.1:\(port)" }
     var intake: String { "\(base)/v1/events" }
     var source: String { "urn:accord:\(kind.rawValue):\(agencyId)" }
@@ -76,12 +77,14 @@ final class Stack: @unchecked Sendable {
 
     /// Starts the service of one agency and waits until it is healthy (retrying on another
     /// port when the chosen one was taken meanwhile).
-    func startService(_ kind: AgencyKind, _ agencyId: String) async throws -> RunningService {
+    /// With `port` it starts there, once (a restart of a service its clients know).
+    func startService(_ kind: AgencyKind, _ agencyId: String, port fixedPort: Int? = nil) async throws -> RunningService {
         let executable = "\(kind.rawValue)-service"
         var lastError: (any Error)?
-        for attempt in 1...3 {
-            let port = try Ports.one()
-            let process = try launch("\(executable)-\(agencyId)\(attempt > 1 ? "-\(attempt)" : "")", executable, [
+        for attempt in 1...(fixedPort == nil ? 3 : 1) {
+            let port = try fixedPort ?? Ports.one()
+            let suffix = fixedPort != nil ? "-restarted-\(UUID().uuidString.prefix(4))" : attempt > 1 ? "-\(attempt)" : ""
+            let process = try launch("\(executable)-\(agencyId)\(suffix)", executable, [
                 "--bootstrap-servers", bootstrap, "--agency-id", agencyId, "--port", "\(port)",
                 "--signing-key", folder.appendingPathComponent("\(agencyId).signing-key.json").path,
                 "--consumer-property", "session.timeout.ms=6000", "--consumer-property", "heartbeat.interval.ms=500",
@@ -89,7 +92,7 @@ final class Stack: @unchecked Sendable {
             do {
                 try await HTTPProbe.waitUntilOK("http://127.0.0.1:\(port)/health", timeout: .seconds(60)) { process.isRunning }
                 trace("\(executable) \(agencyId) healthy on \(port)")
-                return RunningService(kind: kind, agencyId: agencyId, port: port)
+                return RunningService(kind: kind, agencyId: agencyId, port: port, process: process)
             } catch {
                 lastError = error
                 if process.isRunning || !process.logTail(lines: 50).lowercased().contains("in use") { break }
