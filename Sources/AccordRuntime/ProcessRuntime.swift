@@ -1,6 +1,9 @@
 import Logging
 import Metrics
 import Prometheus
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Process-wide setup shared by Accord's executables.
 public enum ProcessRuntime {
@@ -18,6 +21,21 @@ public enum ProcessRuntime {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
+    }
+
+    /// Bounds glibc's malloc to `arenas` arenas (unless `MALLOC_ARENA_MAX` is set). By default it
+    /// opens up to eight per core, one for each thread that contends; with librdkafka's threads
+    /// and the concurrency pool a long-running service then holds freed memory in many arenas
+    /// that are never returned. Once per process, before the threads start. No effect elsewhere.
+    public static func limitMallocArenas(_ arenas: Int32 = 2) {
+        #if canImport(Glibc)
+        guard getenv("MALLOC_ARENA_MAX") == nil else { return }
+        // `mallopt` is declared in malloc.h, which the Glibc module does not import; it is looked
+        // up instead of adding a C target for one call. M_ARENA_MAX is -8 in malloc.h.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, arenas)
+        #endif
     }
 
     /// Parses a log level name, or returns `fallback`.

@@ -58,6 +58,7 @@ struct ProjectorCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         ProcessRuntime.bootstrapLogging(level: ProcessRuntime.logLevel(logLevel ?? environment["ACCORD_LOG_LEVEL"]))
         let metrics = ProcessRuntime.bootstrapMetrics()
+        ProcessRuntime.limitMallocArenas()
         guard let bootstrap = bootstrapServers ?? environment["ACCORD_BOOTSTRAP_SERVERS"] else {
             throw ValidationError("--bootstrap-servers (or ACCORD_BOOTSTRAP_SERVERS) is required")
         }

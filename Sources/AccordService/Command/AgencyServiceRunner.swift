@@ -12,6 +12,7 @@ public enum AgencyServiceRunner {
         let level = configuration.logLevel
         ProcessRuntime.bootstrapLogging(level: level)
         let registry = ProcessRuntime.bootstrapMetrics()
+        ProcessRuntime.limitMallocArenas()
         var logger = Logger(label: "accord.\(configuration.profile.serviceName)")
         logger.logLevel = level
         let service = try AgencyService(configuration: configuration, alertSource: alertSource,

@@ -26,6 +26,15 @@ struct ReactionConsumer: Sendable {
     /// The last sequence number accepted before this process started accepting.
     let appliedAbove: Int64
 
+    /// librdkafka's prefetch for the reaction consumer, kept small (its defaults queue up to 64 MB
+    /// and 100,000 records per partition): reactions apply batches of 1,000, so a few thousand
+    /// records ahead keep it busy, and the service's memory does not depend on how far behind it is.
+    static let boundedPrefetch: [String: String] = [
+        "queued.max.messages.kbytes": "8192",
+        "queued.min.messages": "2000",
+        "fetch.max.bytes": "4194304",
+    ]
+
     /// Runs until cancelled (or until consuming fails, which is thrown).
     func run() async throws {
         let topics = configuration.profile.reactionTopics.map(\.name)
@@ -33,8 +42,10 @@ struct ReactionConsumer: Sendable {
             configuration: .init(bootstrapServers: configuration.bootstrapServers,
                                  groupID: configuration.resolvedConsumerGroup,
                                  clientID: "accord-\(configuration.profile.kind.rawValue)-reactions",
-                                 autoOffsetReset: "earliest",
-                                 properties: configuration.kafkaProperties.merging(configuration.consumerProperties) { _, new in new }),
+                                 autoOffsetReset: "earliest", bufferCapacity: 2_000,
+                                 properties: Self.boundedPrefetch
+                                     .merging(configuration.kafkaProperties) { _, new in new }
+                                     .merging(configuration.consumerProperties) { _, new in new }),
             logger: logger)
         do {
             try consumer.subscribe(topics)
