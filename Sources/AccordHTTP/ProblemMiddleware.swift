@@ -1,13 +1,17 @@
 import Hummingbird
 import Logging
 
-/// Turns every error a route throws into `application/problem+json`, and reports every
+/// Turns every error a route throws into `application/problem+json`, answers a request whose
+/// method a known path does not take with `405` and `Allow` (from `routes`), and reports every
 /// response's status to an optional observer (metrics).
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     private let onResponse: (@Sendable (Int) -> Void)?
+    private let routes: RouteTable?
 
-    /// Creates the middleware; `onResponse` is told every response's status code.
-    public init(onResponse: (@Sendable (Int) -> Void)? = nil) {
+    /// Creates the middleware; `routes` are the server's declared paths and methods, `onResponse`
+    /// is told every response's status code.
+    public init(routes: RouteTable? = nil, onResponse: (@Sendable (Int) -> Void)? = nil) {
+        self.routes = routes
         self.onResponse = onResponse
     }
 
@@ -22,7 +26,18 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ProblemError {
             response = Responses.problem(error.problem)
         } catch let error as HTTPError {
-            response = Responses.problem(Self.problem(status: error.status, detail: error.body, request: request))
+            let allowed = error.status == .notFound && context.endpointPath == "NotFound"
+                ? routes?.methods(for: request.uri.path) ?? [] : []
+            if allowed.isEmpty {
+                response = Responses.problem(Self.problem(status: error.status, detail: error.body, request: request))
+            } else {
+                let names = allowed.map(\.rawValue).joined(separator: ", ")
+                var answer = Responses.problem(ProblemDetails(
+                    slug: "method-not-allowed", title: "Method Not Allowed", status: 405,
+                    detail: "\(request.uri.path) does not take \(request.method.rawValue); it takes \(names)"))
+                answer.headers[.allow] = names
+                response = answer
+            }
         } catch let error as any HTTPResponseError {
             response = Responses.problem(Self.problem(status: error.status, detail: nil, request: request))
         } catch {

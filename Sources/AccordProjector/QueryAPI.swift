@@ -58,10 +58,18 @@ public struct QueryAPI: Sendable {
                     logger: logger)
     }
 
+    /// Every path the router declares, with its methods.
+    static let routeTable = RouteTable([
+        ("/health", [.get]), ("/ready", [.get]), ("/metrics", [.get]), ("/openapi.json", [.get]),
+        ("/v1/cases", [.get]), ("/v1/cases/:caseId", [.get]), ("/v1/cases/:caseId/timeline", [.get]), ("/v1/flags", [.get]),
+        ("/v1/contracts/:contractId/performance", [.get]), ("/v1/areas/:area/summary", [.get]), ("/v1/integrity", [.get]),
+        ("/v1/view/digest", [.get]),
+    ])
+
     /// The routes of the API.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: Self.routeTable))
         router.addRoutes(operationRoutes())
         router.addRoutes(viewRoutes(), atPath: "/v1")
         return router

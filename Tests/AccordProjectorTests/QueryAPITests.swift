@@ -569,3 +569,38 @@ struct QueryAPITests {
         #expect(rejected.output.contains("003.json") && rejected.output.contains("no 418 response"), "\(rejected.output)")
     }
 }
+
+@Suite("Query API methods")
+struct QueryAPIMethodTests {
+    @Test("every path of openapi.json answers an undeclared method with 405 problem+json naming the methods it takes; an unknown path is 404")
+    func undeclaredMethodsAre405() async throws {
+        let exchange = try await withQueryAPI { try await $0.get("/openapi.json") }
+        let paths = try #require(exchange.json()["paths"] as? [String: [String: Any]])
+        #expect(paths.count >= 10)
+        let declared = paths.map { (path: $0.key, methods: $0.value.keys.filter { ["get", "post", "put", "patch", "delete", "head"].contains($0) }.map { $0.uppercased() }.sorted()) }.sorted { $0.path < $1.path }
+        let answers = try await withQueryAPI { client in
+            var out: [(path: String, declared: [String], status: Int, allow: String?, type: String?, body: String)] = []
+            for (path, methods) in declared {
+                let concrete = path.replacingOccurrences(of: #"\{[^}]+\}"#, with: "X123456", options: .regularExpression)
+                let response = try await client.client.execute(uri: concrete, method: .delete)
+                out.append((path, methods, Int(response.status.code), response.headers[.allow],
+                            response.headers[.contentType], String(buffer: response.body)))
+            }
+            let unknown = try await client.client.execute(uri: "/v1/nothing-here", method: .delete)
+            out.append(("/v1/nothing-here", [], Int(unknown.status.code), unknown.headers[.allow], unknown.headers[.contentType],
+                        String(buffer: unknown.body)))
+            return out
+        }
+        for answer in answers {
+            if answer.declared.isEmpty {
+                #expect(answer.status == 404 && answer.allow == nil, "\(answer.path): \(answer.status)")
+                continue
+            }
+            #expect(answer.status == 405, "DELETE \(answer.path): \(answer.status) \(answer.body.prefix(200))")
+            #expect(answer.type?.hasPrefix("application/problem+json") == true, "\(answer.path): \(answer.type ?? "none")")
+            let allowed = Set((answer.allow ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            #expect(Set(answer.declared).isSubset(of: allowed), "\(answer.path): Allow \(answer.allow ?? "none") lacks \(answer.declared)")
+            #expect(answer.body.contains("DELETE"), "\(answer.path): \(answer.body.prefix(200))")
+        }
+    }
+}

@@ -224,6 +224,27 @@ struct IntakeTests {
             let missing = try await client.execute(uri: "/nowhere", method: .get)
             #expect(missing.status == .notFound)
             #expect(missing.headers[.contentType] == "application/problem+json")
+            #expect(try await client.execute(uri: "/nowhere", method: .delete).status == .notFound)
+        }
+    }
+
+    @Test("an undeclared method on a known path is 405 problem+json with Allow, and publishes nothing")
+    func undeclaredMethodIs405() async throws {
+        let harness = try ServiceHarness()
+        let service = try harness.service(.probation)
+        try await harness.run(service) { client in
+            for (uri, method, allow) in [("/v1/events", HTTPRequest.Method.get, "POST"), ("/v1/events", .put, "POST"),
+                                         ("/health", .post, "GET, HEAD"), ("/v1/events/\(UUID().uuidString)", .delete, "GET, HEAD"),
+                                         ("/v1/chains/probation.case-events.v1/0/events", .post, "GET, HEAD")] {
+                let response = try await client.execute(uri: uri, method: method, headers: [.contentType: "application/json"],
+                                                        body: ByteBuffer(string: "[]"))
+                #expect(response.status == .methodNotAllowed, "\(method) \(uri): \(response.status)")
+                #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(String(buffer: response.body).contains("\"status\":405"), "\(String(buffer: response.body))")
+            }
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("accord_intake_events_accepted_total{agency=\"nps-london\"} 0"))
         }
     }
 }

@@ -78,10 +78,19 @@ extension AgencyService {
                             relay: status.state, relayError: status.lastError, path: outbox.path)
     }
 
+    /// Every path the router below declares, with its methods (the commissioner's alerts path is
+    /// listed for every kind; elsewhere it is 404 whatever the method).
+    static let routeTable = RouteTable([
+        ("/v1/events", [.post]), ("/v1/events/:id", [.get]), ("/v1/chains/:topic/:partition/events", [.get]),
+        ("/health", [.get]), ("/ready", [.get]), ("/v1/keys", [.get]), ("/metrics", [.get]), ("/v1/worklist", [.get]),
+        ("/v1/alerts", [.get]),
+    ])
+
     /// The router: intake, chain ranges, reactions, health and metrics; every error is problem+json.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ProblemMiddleware<BasicRequestContext>(onResponse: { [metrics] in metrics.httpResponse(status: $0) }))
+        router.add(middleware: ProblemMiddleware<BasicRequestContext>(routes: Self.routeTable,
+                                                                      onResponse: { [metrics] in metrics.httpResponse(status: $0) }))
         let validator = IntakeValidator(source: source, codec: codec, acceptsRecordedTime: configuration.acceptsRecordedTime)
         let handler = IntakeHandler(validator: validator, intake: intake, clock: clock,
                                     metrics: metrics, maxBodyBytes: configuration.maxBodyBytes)
