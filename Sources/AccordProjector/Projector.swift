@@ -41,7 +41,22 @@ public final class Projector: Service, Sendable {
     public let reader: StoreViewReader
     private let writer: Mutex<ViewStoreWriter>
     private let writerQueue = DispatchQueue(label: "accord.projector.writer")
-    /// Next offset per partition whose records are committed to the store and in the view.
+    /// The batch being committed while the next one is prepared.
+final class InFlightBatch: Sendable {
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    /// Starts committing a batch (the one before must have been waited for).
+    func start(_ body: @escaping @Sendable () async throws -> Void) {
+        task.withLock { $0 = Task { try await body() } }
+    }
+
+    /// Waits for the batch being committed, if any; rethrows its failure.
+    func wait() async throws {
+        try await task.withLock { $0 }?.value
+    }
+}
+
+/// Next offset per partition whose records are committed to the store and in the view.
     private let appliedOffsets = AppliedOffsets()
     private let logger: Logger
     private let check = RecordCheck()
@@ -69,6 +84,8 @@ public final class Projector: Service, Sendable {
         var entriesSinceCheckpoint = 0
         /// When the last journal checkpoint was signed (or the projector started).
         var lastCheckpoint = ContinuousClock.now
+        /// When a batch last journaled events.
+        var lastApplied = ContinuousClock.now
     }
 
     /// Opens the store (rebuilding the view from the journal when its format or rules changed)
@@ -176,36 +193,28 @@ public final class Projector: Service, Sendable {
         logger.notice("projector consuming", metadata: ["topics": "\(Self.topics.joined(separator: ","))"])
         // Two stages overlap: while the store commits one batch (on the writer's thread), this task
         // fetches, screens and decodes the next. A batch is committed only after the one before it.
-        let inFlight = Mutex<Task<Void, any Error>?>(nil)
+        let inFlight = InFlightBatch()
         do {
             try await cancelWhenGracefulShutdown {
-                var state = ScreenState(verifier: self.runtime.withLock { $0.verifier },
-                                        expectedOffsets: self.appliedOffsets.withLock { $0 })
-                var previous: StoreBatch?
-                while !Task.isCancelled {
-                    let records = try await self.consumer.nextBatch(maxRecords: self.configuration.batchSize)
-                    if records.isEmpty { break }
-                    // Partitions assigned since (a rebalance) resume from the store's offsets.
-                    for (partition, offset) in self.appliedOffsets.withLock({ $0 }) where (state.expectedOffsets[partition] ?? 0) < offset {
-                        state.expectedOffsets[partition] = offset
-                    }
-                    let prepared = try self.prepare(records, state: &state, inFlight: previous)
-                    try await inFlight.withLock { $0 }?.value
-                    previous = prepared.batch
-                    inFlight.withLock { $0 = Task { try await self.finish(prepared) } }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.consume(inFlight: inFlight) }
+                    group.addTask { try await self.checkpointWhenIdle() }
+                    // The consuming loop ends (end of the stream) or throws; the watcher then stops.
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
-            try await inFlight.withLock { $0 }?.value
+            try await inFlight.wait()
         } catch is CancellationError {
             // Shutdown: the batch being committed finishes; the last committed batch is the resume point.
             do {
-                try await inFlight.withLock { $0 }?.value
+                try await inFlight.wait()
             } catch {
                 logger.error("the last batch was not committed; it is read again at the next start", metadata: ["error": "\(error)"])
             }
         } catch {
             do {
-                try await inFlight.withLock { $0 }?.value
+                try await inFlight.wait()
             } catch let second {
                 logger.error("the batch being committed failed as well", metadata: ["error": "\(second)"])
             }
@@ -219,6 +228,42 @@ public final class Projector: Service, Sendable {
         }
         await closeClients()
         logger.notice("projector stopped")
+    }
+
+    /// Fetches, screens and commits batches until the stream ends or the task is cancelled.
+    private func consume(inFlight: InFlightBatch) async throws {
+        var state = ScreenState(verifier: runtime.withLock { $0.verifier },
+                                expectedOffsets: appliedOffsets.withLock { $0 })
+        var previous: StoreBatch?
+        while !Task.isCancelled {
+            let records = try await consumer.nextBatch(maxRecords: configuration.batchSize)
+            if records.isEmpty { break }
+            // Partitions assigned since (a rebalance) resume from the store's offsets.
+            for (partition, offset) in appliedOffsets.withLock({ $0 }) where (state.expectedOffsets[partition] ?? 0) < offset {
+                state.expectedOffsets[partition] = offset
+            }
+            let prepared = try prepare(records, state: &state, inFlight: previous)
+            try await inFlight.wait()
+            previous = prepared.batch
+            inFlight.start { try await self.finish(prepared) }
+        }
+    }
+
+    /// Signs a journal checkpoint once events have been applied and none for
+    /// `journalCheckpointIdle`, until cancelled. A failure is logged and tried again later.
+    private func checkpointWhenIdle() async throws {
+        let idle = configuration.journalCheckpointIdle
+        let tick = min(idle, .seconds(1))
+        while true {
+            try await Task.sleep(for: tick)
+            let runtime = self.runtime.withLock { $0 }
+            guard runtime.entriesSinceCheckpoint > 0, ContinuousClock.now - runtime.lastApplied >= idle else { continue }
+            do {
+                try await checkpointJournal(logLevel: .info)
+            } catch {
+                logger.error("cannot sign a journal checkpoint while idle; trying again", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private func closeClients() async {
@@ -409,6 +454,7 @@ public final class Projector: Service, Sendable {
         if !batch.entries.isEmpty {
             runtime.batchesSinceCheckpoint += 1
             runtime.entriesSinceCheckpoint += batch.entries.count
+            runtime.lastApplied = ContinuousClock.now
         }
         if runtime.entriesSinceCheckpoint > 0,
            runtime.batchesSinceCheckpoint >= configuration.journalCheckpointBatches
@@ -469,7 +515,7 @@ public final class Projector: Service, Sendable {
 
     /// Signs a journal checkpoint of the current head and view when entries were journaled since
     /// the last one (called at shutdown).
-    func checkpointJournal() async throws {
+    func checkpointJournal(logLevel: Logger.Level = .notice) async throws {
         let runtime = self.runtime.withLock { $0 }
         guard runtime.entriesSinceCheckpoint > 0 else { return }
         var batch = StoreBatch()
@@ -482,7 +528,7 @@ public final class Projector: Service, Sendable {
         }
         integrity.record(committed, chainCheckpoints: 0, unread: [])
         if let checkpoint = committed.journalCheckpoint {
-            logger.notice("journal checkpoint signed", metadata: [
+            logger.log(level: logLevel, "journal checkpoint signed", metadata: [
                 "position": "\(checkpoint.position)", "entryHash": "\(checkpoint.entryHash)",
                 "viewDigest": "\(checkpoint.viewDigest)",
             ])
@@ -505,6 +551,21 @@ extension Timer {
     func recordInterval(since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}
+
+/// The batch being committed while the next one is prepared.
+final class InFlightBatch: Sendable {
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    /// Starts committing a batch (the one before must have been waited for).
+    func start(_ body: @escaping @Sendable () async throws -> Void) {
+        task.withLock { $0 = Task { try await body() } }
+    }
+
+    /// Waits for the batch being committed, if any; rethrows its failure.
+    func wait() async throws {
+        try await task.withLock { $0 }?.value
     }
 }
 

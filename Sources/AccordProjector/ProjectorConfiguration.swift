@@ -36,6 +36,9 @@ public struct ProjectorConfiguration: Sendable {
     public var journalCheckpointBatches: Int = 100
     /// …or once this much time passed since the last one while events flow, and at shutdown.
     public var journalCheckpointInterval: Duration = .seconds(10)
+    /// When no event has been applied for this long and some are not yet under a journal
+    /// checkpoint, one is signed, so the latest state can be proved within seconds.
+    public var journalCheckpointIdle: Duration = .seconds(5)
     /// Unverified events one chain may hold before further ones are refused (`checkpoint-overdue`).
     public var maxUnverifiedPerChain: Int = 100_000
     /// Most cases the projection engine keeps in memory (the rest are read from the store when touched).

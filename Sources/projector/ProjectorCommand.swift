@@ -46,6 +46,9 @@ struct ProjectorCommand: AsyncParsableCommand {
     @Option(help: "The projector's own signing key for journal checkpoints (env ACCORD_PROJECTOR_KEY; generated if missing; default <store>.projector-key.json).")
     var signingKey: String?
 
+    @Option(help: ArgumentHelp("Sign a journal checkpoint once no event has been applied for this many seconds and some are not yet under one, so the latest state can be proved (accord audit prove) within seconds.", valueName: "seconds"))
+    var journalCheckpointIdle: Double = 5
+
     @Option(name: .customLong("consumer-property"),
             help: ArgumentHelp("A librdkafka property for the projector's consumer, e.g. session.timeout.ms=6000 (repeatable).",
                                valueName: "key=value"))
@@ -93,6 +96,10 @@ struct ProjectorCommand: AsyncParsableCommand {
             batchSize: batchSize, rules: projectionRules, consumerProperties: try Self.properties(consumerProperties),
             keyRegistry: registry, signingKeyPath: signingKey ?? environment["ACCORD_PROJECTOR_KEY"])
         configuration.upcaster = upcaster
+        guard journalCheckpointIdle > 0, journalCheckpointIdle <= 3_600 else {
+            throw ValidationError("--journal-checkpoint-idle must be in (0, 3600] seconds, got \(journalCheckpointIdle)")
+        }
+        configuration.journalCheckpointIdle = .milliseconds(Int64(journalCheckpointIdle * 1_000))
         let projector = try Projector(configuration: configuration, logger: logger)
         let api = QueryAPI(projector: projector, registry: metrics, logger: logger).application(
             host: configuration.host, port: configuration.port)

@@ -311,6 +311,29 @@ struct ProjectorIntegrityTests {
         }
     }
 
+    @Test("an idle projector signs a journal checkpoint of its head within the idle delay, without being stopped")
+    func idleCheckpoint() async throws {
+        let cluster = try ProjectorTests.cluster()
+        defer { cluster.shutdown() }
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("accord-idle-\(UUID().uuidString).sqlite").path
+        defer { Self.removeStore(store) }
+        var feed = try SignedFeed()
+        let events = EventSamples.mixed(count: 40, caseCount: 5)
+        var records = try events.map { try feed.seal($0) }
+        records += try feed.checkpoints()
+        try await Self.produce(records, to: cluster)
+        var configuration = Self.configuration(cluster, store: store, registry: feed.registry)
+        configuration.journalCheckpointIdle = .seconds(1)
+        configuration.journalCheckpointInterval = .seconds(3_600)
+        configuration.journalCheckpointBatches = 1_000
+        let projector = try Projector(configuration: configuration)
+        try await Self.run(projector) { projector.integrity.snapshot().lastJournalCheckpoint?.position == Int64(events.count) }
+        let checkpoint = try #require(try ProjectorStore(path: store).journalCheckpoints().first,
+                                      "a checkpoint was signed while the projector ran")
+        #expect(checkpoint.position == Int64(events.count), "it covers every applied event")
+        #expect(try ProjectorStore(path: store).journalCheckpoints().count == 1, "and only one: nothing was applied after it")
+    }
+
     @Test("without a registry, checkpoint records are skipped (not dead-lettered) and events are journaled unverified")
     func withoutRegistry() async throws {
         let cluster = try ProjectorTests.cluster()
