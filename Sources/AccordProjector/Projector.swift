@@ -41,22 +41,7 @@ public final class Projector: Service, Sendable {
     public let reader: StoreViewReader
     private let writer: Mutex<ViewStoreWriter>
     private let writerQueue = DispatchQueue(label: "accord.projector.writer")
-    /// The batch being committed while the next one is prepared.
-final class InFlightBatch: Sendable {
-    private let task = Mutex<Task<Void, any Error>?>(nil)
-
-    /// Starts committing a batch (the one before must have been waited for).
-    func start(_ body: @escaping @Sendable () async throws -> Void) {
-        task.withLock { $0 = Task { try await body() } }
-    }
-
-    /// Waits for the batch being committed, if any; rethrows its failure.
-    func wait() async throws {
-        try await task.withLock { $0 }?.value
-    }
-}
-
-/// Next offset per partition whose records are committed to the store and in the view.
+    /// Next offset per partition whose records are committed to the store and in the view.
     private let appliedOffsets = AppliedOffsets()
     private let logger: Logger
     private let check = RecordCheck()
