@@ -60,8 +60,14 @@ public struct AccordEvent: Sendable, Hashable {
     /// The id in canonical lower-case text form.
     public var idString: String { id.lowercasedString }
 
+    /// The seconds since the epoch an event `time` may have: 1900-01-01T00:00:00Z up to, not
+    /// including, 2200-01-01T00:00:00Z. Journals and views keep instants as 64-bit nanoseconds
+    /// (years 1677–2262); this range keeps every accepted time stored exactly, with margin.
+    public static let storableTimes: Range<Int64> = -2_208_988_800..<7_258_118_400
+
     /// Checks everything a receiver would: the source owns the event's topic, the sequence is
-    /// ≥ 1, extension values are well-formed, and the payload's semantic rules hold.
+    /// ≥ 1, the time is in `storableTimes`, extension values are well-formed, and the payload's
+    /// semantic rules hold.
     /// Field names are the structured-mode attribute names (`source`, `sequence`, `data.…`).
     public func validate() throws(EventError) {
         guard source.kind == kind.owner else {
@@ -70,6 +76,10 @@ public struct AccordEvent: Sendable, Hashable {
         }
         guard sequence >= 1 else {
             throw EventError(.invalidValue, field: "sequence", "\(sequence) must be at least 1")
+        }
+        guard Self.storableTimes.contains(time.secondsSinceEpoch) else {
+            throw EventError(.invalidValue, field: "time",
+                             "\(time) is outside the instants Accord stores exactly: from 1900-01-01T00:00:00Z up to (not including) 2200-01-01T00:00:00Z")
         }
         for (name, value) in [("causationid", causationId), ("correlationid", correlationId),
                               ("signature", signature), ("prevhash", prevHash)] {

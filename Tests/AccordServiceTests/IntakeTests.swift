@@ -89,6 +89,15 @@ struct IntakeTests {
             #expect(foreignProblem.errors?.first?.field == "type")
             #expect(foreignProblem.detail.contains("org.accord.probation.case-opened.v1"))
 
+            // A time the store could not hold exactly (year 9999), and one just inside the range's end.
+            for (time, pointer) in [("9999-12-31T23:59:59Z", "/0/time"), ("1899-12-31T23:59:59Z", "/0/time")] {
+                let far = try await HTTP.post(client, [["type": "unpaid-work-hours-logged", "time": time, "data": good]])
+                #expect(far.status == .unprocessableContent, "\(time)")
+                let farProblem = try HTTP.decode(ProblemDetails.self, far)
+                #expect(farProblem.errors?.first?.pointer == pointer, "\(time): \(farProblem.errors ?? [])")
+                #expect(farProblem.errors?.first?.message.contains("2200-01-01T00:00:00Z") == true, "\(time)")
+            }
+
             // Unknown type.
             let unknown = try await HTTP.post(client, ["type": "tea-made", "data": [:] as [String: Any]])
             #expect(unknown.status == .unprocessableContent)
