@@ -21,7 +21,7 @@ struct IntakeTests {
                 "type": "org.accord.probation.case-opened.v1", "id": id.uuidString,
                 "time": "2025-03-03T09:00:00Z", "correlationid": "corr-1",
                 "data": try HTTP.data(.caseOpened, subject: "X100001"),
-            ])
+            ], contentType: "application/json; charset=\"UTF-8\"")
             #expect(response.status == .accepted)
             #expect(response.headers[.contentType] == "application/json")
             return try #require(try HTTP.decode(HTTP.Accepted.self, response).accepted.first)
@@ -97,6 +97,27 @@ struct IntakeTests {
                 #expect(farProblem.errors?.first?.pointer == pointer, "\(time): \(farProblem.errors ?? [])")
                 #expect(farProblem.errors?.first?.message.contains("2200-01-01T00:00:00Z") == true, "\(time)")
             }
+
+            // A name given twice inside data (the first value would win silently) and a field the
+            // kind does not define (a decoder would drop it) are refused and named.
+            let goodText = String(decoding: try HTTP.body(good).readableBytesView, as: UTF8.self)
+            let twice = "[{\"type\": \"unpaid-work-hours-logged\", \"data\": " + goodText.dropLast() + ", \"hours\": 99}}]"
+            let unknownField = "[{\"type\": \"unpaid-work-hours-logged\", \"data\": " + goodText.dropLast() + ", \"note\": \"kept?\", \"optionalNothing\": null}}]"
+            for (body, reason, pointer) in [(twice, "duplicate-key", "/0/data/hours"), (unknownField, "unknown-field", "/0/data/note")] {
+                let refused = try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"],
+                                                       body: ByteBuffer(string: body))
+                #expect(refused.status == .unprocessableContent, "\(reason)")
+                let problem = try HTTP.decode(ProblemDetails.self, refused)
+                #expect(problem.errors?.map(\.reason) == [reason], "\(problem.errors ?? [])")
+                #expect(problem.errors?.first?.pointer == pointer, "\(problem.errors ?? [])")
+            }
+
+            // JSON is UTF-8: another charset is refused, charset=utf-8 is fine.
+            let latin = try await client.execute(uri: "/v1/events", method: .post,
+                                                 headers: [.contentType: "application/json; charset=iso-8859-1"],
+                                                 body: try HTTP.body(["type": "unpaid-work-hours-logged", "data": good]))
+            #expect(latin.status == .unsupportedMediaType)
+            #expect(try HTTP.decode(ProblemDetails.self, latin).detail.contains("iso-8859-1"))
 
             // Unknown type.
             let unknown = try await HTTP.post(client, ["type": "tea-made", "data": [:] as [String: Any]])

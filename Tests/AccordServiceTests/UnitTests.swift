@@ -1,5 +1,6 @@
 @testable import AccordService
 import AccordEvents
+import AccordJSON
 import Foundation
 import Testing
 
@@ -26,6 +27,27 @@ struct UnitTests {
         let written = AcceptedBody.encode([plain, odd])
         #expect(try JSONDecoder().decode([String: [Acknowledgement]].self, from: Data(written))["accepted"] == [plain, odd])
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: try encoder.encode(Body(accepted: [plain, odd])), as: UTF8.self))
+    }
+
+    @Test("every kind's data, as the codec writes it, passes the strict checks; an added field or a repeated name anywhere does not")
+    func strictData() throws {
+        let codec = EventCodec()
+        for kind in EventKind.allCases {
+            for variant in 0..<3 {
+                let payload = EventSamples.payload(kind, subject: EventSamples.subject(for: kind, index: variant), variant: variant)
+                let data = String(decoding: try codec.encodeData(payload), as: UTF8.self)
+                let body = Array(#"{"type": "\#(kind.type)", "data": \#(data)}"#.utf8)
+                let validator = IntakeValidator(source: EventSamples.source(for: kind.owner), codec: codec)
+                let raw = try SubmissionReader.readJSON(body, batchOnly: false)
+                let (accepted, errors) = validator.validateItem(try #require(raw.first))
+                #expect(accepted != nil && errors.isEmpty, "\(kind.type): \(errors)")
+            }
+        }
+        let kept = try JSONDocument.parse(Array(#"{"a": 1, "list": [{"b": 2}], "opt": 3}"#.utf8))
+        let sent = try JSONDocument.parse(Array(#"{"a": 1, "list": [{"b": 2, "x": true}], "opt": null, "y": null, "z": 0}"#.utf8))
+        #expect(StrictData.unknownMembers(sent: sent, kept: kept, kind: .caseOpened).map(\.field) == ["data.list[0].x", "data.z"])
+        let repeated = try JSONDocument.parse(Array(#"{"a": {"b": [{"c": 1, "c": 2}]}, "a": 3}"#.utf8))
+        #expect(StrictData.duplicateNames(in: repeated).map(\.field) == ["data.a.b[0].c", "data.a"])
     }
 
     @Test("enforcement actions linked to other incidents do not settle this one")

@@ -28,6 +28,10 @@ struct IntakeHandler: Sendable {
         let contentType = request.headers[.contentType]
         let essence = contentType.map(MediaTypes.essence) ?? ""
         let binaryType = Self.header(request, "ce-type")
+        if let contentType, !MediaTypes.isUTF8(contentType) {
+            return reject(.unsupportedMediaType(
+                "charset \(MediaTypes.charset(contentType)?.prefix(40) ?? "") is not accepted; JSON is exchanged in UTF-8: send charset=utf-8 or no charset"))
+        }
         let mode: IntakeMode
         if essence == MediaTypes.cloudEvent {
             mode = .json(batchOnly: false)

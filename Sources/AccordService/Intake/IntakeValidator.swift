@@ -1,3 +1,4 @@
+import AccordJSON
 import AccordEvents
 import AccordHTTP
 import Foundation
@@ -191,13 +192,42 @@ struct IntakeValidator: Sendable {
                                                message: "missing required attribute: the event data", reason: EventError.Reason.missingAttribute.rawValue))
             return nil
         }
+        let payload: EventPayload
         do {
-            return try codec.decodeData(data, kind: kind)
+            payload = try codec.decodeData(data, kind: kind)
         } catch {
             item.errors.append(IntakeItemError(index: item.index, pointer: item.dataPointer(error.field), field: error.field,
                                                message: error.message, reason: error.reason.rawValue))
             return nil
         }
+        let problems = strictProblems(item, data: data, payload: payload, kind: kind)
+        guard problems.isEmpty else {
+            for problem in problems {
+                item.errors.append(IntakeItemError(index: item.index, pointer: item.dataPointer(problem.field), field: problem.field,
+                                                   message: problem.message, reason: problem.reason))
+            }
+            return nil
+        }
+        return payload
+    }
+
+    /// Names given twice and members the kind does not define, anywhere in `data`.
+    private func strictProblems(_ item: RawSubmission, data: [UInt8], payload: EventPayload, kind: EventKind) -> [StrictData.Problem] {
+        let sent: JSONValue
+        do {
+            sent = try item.dataValue ?? JSONDocument.parse(data)
+        } catch {
+            return [StrictData.Problem(field: "data", message: "data is not well-formed JSON: \(error)", reason: EventError.Reason.malformed.rawValue)]
+        }
+        let duplicates = StrictData.duplicateNames(in: sent)
+        guard duplicates.isEmpty else { return duplicates }
+        let kept: JSONValue
+        do {
+            kept = try JSONDocument.parse(codec.encodeData(payload))
+        } catch {
+            return [StrictData.Problem(field: "data", message: "the service could not write this data back: \(error)", reason: EventError.Reason.encodingFailed.rawValue)]
+        }
+        return StrictData.unknownMembers(sent: sent, kept: kept, kind: kind)
     }
 
     /// An agency speaks only for itself: a provider's events carry its own `providerId`,

@@ -1,3 +1,5 @@
+import AccordJSON
+
 /// A text value read from a request, with the names that locate it for the client.
 struct Located: Sendable {
     /// The value.
@@ -16,6 +18,9 @@ struct RawSubmission: Sendable {
     var type: Located?
     /// The raw JSON bytes of `data`.
     var data: [UInt8]?
+    /// `data` as parsed with the request (structured mode); binary mode parses the body when
+    /// the strict checks need it.
+    var dataValue: JSONValue?
     /// Pointer into the body for a codec field such as `data.hours`.
     var dataPointer: @Sendable (String) -> String
     /// Field name for the whole `data` when it is absent.

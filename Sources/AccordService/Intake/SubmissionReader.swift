@@ -64,6 +64,7 @@ enum SubmissionReader {
             }
             if name == "data" {
                 item.data = Array(body[member.value.range])
+                item.dataValue = member.value
                 continue
             }
             if name == "sequence" {
