@@ -1,3 +1,4 @@
+import AccordProcesses
 import Foundation
 
 /// One observation of a projector while it applies a backlog.

@@ -1,3 +1,4 @@
+import AccordProcesses
 import AccordEvents
 import AccordSimulation
 import Foundation
@@ -28,7 +29,7 @@ enum FreshnessFigure {
         var samples: [Int: (id: [UInt8], path: String)] = [:]
         for index in 0..<requests {
             let slice = feed[(index * batch)..<((index + 1) * batch)]
-            bodies.append(HTTPRequest.post("/v1/events", port: service.port, body: try renderer.batch(slice)))
+            bodies.append(HTTPRequestBytes.post("/v1/events", port: service.port, body: try renderer.batch(slice)))
             if index % max(1, options.freshnessSampleEvery) == 0, let first = slice.first {
                 samples[index] = (Array(first.id.lowercasedString.utf8), "/v1/cases/\(first.subject)/timeline?limit=1000")
             }
@@ -90,7 +91,7 @@ enum FreshnessFigure {
     static func viewEvents(_ projector: ProjectorRun) async throws -> Int {
         let port = projector.port
         return try await Threads.run(name: "accord-bench-health") {
-            let response = try HTTPConnection(port: port).send(HTTPRequest.get("/health", port: port))
+            let response = try HTTPConnection(port: port).send(HTTPRequestBytes.get("/health", port: port))
             guard response.status == 200, let events = response.jsonObject()?["events"] as? Int else {
                 throw BenchError("/health answered \(response.status): \(response.text.prefix(200))")
             }
@@ -165,7 +166,7 @@ final class VisibilityPoller: Sendable {
                 }
                 lastPoll = Monotonic.now()
                 do {
-                    let response = try connection.send(HTTPRequest.get(pending[index].path, port: port))
+                    let response = try connection.send(HTTPRequestBytes.get(pending[index].path, port: port))
                     let seen = Monotonic.now()
                     if response.status == 200, response.bodyContains(pending[index].id) {
                         result.latencies.append(Monotonic.seconds(from: pending[index].due, to: seen))

@@ -1,3 +1,4 @@
+import AccordProcesses
 import AccordEvents
 import AccordSimulation
 import Foundation
@@ -49,13 +50,13 @@ enum IntakeFigures {
         var batchRequests: [[UInt8]] = []
         for index in 0..<batches {
             let body = try renderer.batch(feed[(index * batchSize)..<((index + 1) * batchSize)])
-            batchRequests.append(HTTPRequest.post("/v1/events", port: port, body: body))
+            batchRequests.append(HTTPRequestBytes.post("/v1/events", port: port, body: body))
         }
         var singleRequests: [[UInt8]] = []
         for submission in feed[(batches * batchSize)...] {
-            singleRequests.append(HTTPRequest.post("/v1/events", port: port, body: try renderer.json(submission)))
+            singleRequests.append(HTTPRequestBytes.post("/v1/events", port: port, body: try renderer.json(submission)))
         }
-        let accepted: @Sendable (Int, HTTPResponse) -> String? = { _, response in
+        let accepted: @Sendable (Int, HTTPAnswer) -> String? = { _, response in
             response.status == 202 ? nil : "status \(response.status): \(response.text.prefix(300))"
         }
         context.progress.say("intake: \(batches) batches of \(batchSize) from \(options.intakeConnections) connections")

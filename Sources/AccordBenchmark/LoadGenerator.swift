@@ -1,3 +1,4 @@
+import AccordProcesses
 import Foundation
 import Synchronization
 
@@ -47,7 +48,7 @@ public struct OpenLoopLoad: Sendable {
     /// The bytes of request `i`.
     public let request: @Sendable (Int) -> [UInt8]
     /// Whether the answer to request `i` is a success; otherwise a reason.
-    public let check: @Sendable (Int, HTTPResponse) -> String?
+    public let check: @Sendable (Int, HTTPAnswer) -> String?
     /// Longest run in seconds from the first due time; requests still unsent then are not sent
     /// (a saturated server would otherwise keep the run going for its whole backlog).
     public let cap: Double?
@@ -55,7 +56,7 @@ public struct OpenLoopLoad: Sendable {
     /// Describes a run.
     public init(port: Int, rate: Double, count: Int, connections: Int, cap: Double? = nil,
                 request: @escaping @Sendable (Int) -> [UInt8],
-                check: @escaping @Sendable (Int, HTTPResponse) -> String? = { _, response in
+                check: @escaping @Sendable (Int, HTTPAnswer) -> String? = { _, response in
                     (200..<300).contains(response.status) ? nil : "status \(response.status): \(response.text.prefix(200))"
                 }) {
         self.port = port
@@ -136,11 +137,11 @@ public struct ClosedLoopLoad: Sendable {
     /// The bytes of request `i`.
     public let request: @Sendable (Int) -> [UInt8]
     /// Whether the answer to request `i` is a success; otherwise a reason.
-    public let check: @Sendable (Int, HTTPResponse) -> String?
+    public let check: @Sendable (Int, HTTPAnswer) -> String?
 
     /// Describes a run.
     public init(port: Int, count: Int, connections: Int, request: @escaping @Sendable (Int) -> [UInt8],
-                check: @escaping @Sendable (Int, HTTPResponse) -> String?) {
+                check: @escaping @Sendable (Int, HTTPAnswer) -> String?) {
         self.port = port
         self.count = count
         self.connections = max(1, connections)

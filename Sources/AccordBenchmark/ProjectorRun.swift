@@ -56,7 +56,7 @@ public final class ProjectorRun: Sendable {
 
     /// The projector's counters from `/metrics` (blocking).
     public func metrics(on connection: HTTPConnection) throws -> PrometheusText {
-        let response = try connection.send(HTTPRequest.get("/metrics", port: port))
+        let response = try connection.send(HTTPRequestBytes.get("/metrics", port: port))
         guard response.status == 200 else { throw BenchError("/metrics answered \(response.status)") }
         return PrometheusText(response.text)
     }
@@ -97,7 +97,7 @@ public enum HTTPWait {
             while Monotonic.now() - start < timeoutNanoseconds {
                 guard alive() else { throw BenchError("the process exited while waiting for \(path)") }
                 do {
-                    let response = try connection.send(HTTPRequest.get(path, port: port))
+                    let response = try connection.send(HTTPRequestBytes.get(path, port: port))
                     if response.status == 200 { return }
                     last = "\(response.status) \(response.text.prefix(200))"
                 } catch {

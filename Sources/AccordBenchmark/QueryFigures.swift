@@ -1,3 +1,4 @@
+import AccordProcesses
 import Foundation
 
 /// Query latency against a view: each kind of query at a fixed total rate from concurrent
@@ -27,7 +28,7 @@ enum QueryFigures {
     }
 
     /// Any 2xx answer is a success.
-    static let ok: @Sendable (Int, HTTPResponse) -> String? = { _, response in
+    static let ok: @Sendable (Int, HTTPAnswer) -> String? = { _, response in
         (200..<300).contains(response.status) ? nil : "status \(response.status): \(response.text.prefix(200))"
     }
 
@@ -35,11 +36,11 @@ enum QueryFigures {
     static func facts(port: Int, fallbackAreas: [String]) async throws -> ViewFacts {
         try await Threads.run(name: "accord-bench-facts") {
             let connection = HTTPConnection(port: port)
-            let cases = try connection.send(HTTPRequest.get("/v1/cases?limit=1", port: port))
+            let cases = try connection.send(HTTPRequestBytes.get("/v1/cases?limit=1", port: port))
             guard cases.status == 200, let total = cases.jsonObject()?["total"] as? Int else {
                 throw BenchError("/v1/cases answered \(cases.status): \(cases.text.prefix(200))")
             }
-            let flags = try connection.send(HTTPRequest.get("/v1/flags?open=true&limit=1000", port: port))
+            let flags = try connection.send(HTTPRequestBytes.get("/v1/flags?open=true&limit=1000", port: port))
             let items = flags.jsonObject()?["items"] as? [[String: Any]] ?? []
             let areas = Set(items.compactMap { $0["area"] as? String })
             let rules = Set(items.compactMap { $0["rule"] as? String })
@@ -78,7 +79,7 @@ enum QueryFigures {
         for kind in kinds(facts, caseIds: view.caseIds) where !kind.paths.isEmpty {
             let paths = kind.paths
             let port = view.port
-            let request: @Sendable (Int) -> [UInt8] = { HTTPRequest.get(paths[$0 % paths.count], port: port) }
+            let request: @Sendable (Int) -> [UInt8] = { HTTPRequestBytes.get(paths[$0 % paths.count], port: port) }
             let warmup = try await ClosedLoopLoad(port: port, count: 4 * options.queryConnections,
                                                   connections: options.queryConnections, request: request,
                                                   check: Self.ok).run()

@@ -29,9 +29,15 @@ public enum Responses {
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// The JSON of a problem document (a bare `{"status":…}` should encoding ever fail).
+    public static func problemBody(_ problem: ProblemDetails) -> [UInt8] {
+        // Encoding a ProblemDetails (strings and integers) cannot fail; the fallback keeps the status.
+        (try? Array(encoder.encode(problem))) ?? Array("{\"status\":\(problem.statusCode)}".utf8)
+    }
+
     /// A problem+json response with the problem's status (and `Retry-After` when it has one).
     public static func problem(_ problem: ProblemDetails) -> Response {
-        let bytes = (try? encoder.encode(problem)) ?? Data("{\"status\":\(problem.statusCode)}".utf8)
+        let bytes = problemBody(problem)
         var headers: HTTPFields = [.contentType: MediaTypes.problem]
         if let seconds = problem.retryAfterSeconds {
             headers[.retryAfter] = String(seconds)

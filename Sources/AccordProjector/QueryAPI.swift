@@ -52,10 +52,12 @@ public struct QueryAPI: Sendable {
         self.now = now
     }
 
-    /// The Hummingbird application serving the API on `host:port`.
-    public func application(host: String, port: Int) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "accord-projector"),
-                    logger: logger)
+    /// The Hummingbird application serving the API on `host:port`, closing connections silent
+    /// for `idleTimeoutSeconds`.
+    public func application(host: String, port: Int,
+                            idleTimeoutSeconds: Int = HTTPServerSetup.defaultIdleTimeoutSeconds) -> some ApplicationProtocol {
+        Application(router: router(), server: HTTPServerSetup.http1(idleTimeoutSeconds: idleTimeoutSeconds),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "accord-projector"), logger: logger)
     }
 
     /// Every path the router declares, with its methods.

@@ -1,3 +1,4 @@
+import AccordHTTP
 import AccordEvents
 import AccordIntegrity
 import AccordProjection
@@ -48,6 +49,9 @@ struct ProjectorCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Sign a journal checkpoint once no event has been applied for this many seconds and some are not yet under one, so the latest state can be proved (accord audit prove) within seconds.", valueName: "seconds"))
     var journalCheckpointIdle: Double = 5
+
+    @Option(help: ArgumentHelp("Seconds an HTTP connection may stay silent (between requests, or while a request's head or body is still arriving) before the query API closes it.", valueName: "seconds"))
+    var httpIdleTimeout: Int = HTTPServerSetup.defaultIdleTimeoutSeconds
 
     @Option(name: .customLong("consumer-property"),
             help: ArgumentHelp("A librdkafka property for the projector's consumer, e.g. session.timeout.ms=6000 (repeatable).",
@@ -100,9 +104,12 @@ struct ProjectorCommand: AsyncParsableCommand {
             throw ValidationError("--journal-checkpoint-idle must be in (0, 3600] seconds, got \(journalCheckpointIdle)")
         }
         configuration.journalCheckpointIdle = .milliseconds(Int64(journalCheckpointIdle * 1_000))
+        guard (1...3_600).contains(httpIdleTimeout) else {
+            throw ValidationError("--http-idle-timeout must be between 1 and 3600 seconds, got \(httpIdleTimeout)")
+        }
         let projector = try Projector(configuration: configuration, logger: logger)
         let api = QueryAPI(projector: projector, registry: metrics, logger: logger).application(
-            host: configuration.host, port: configuration.port)
+            host: configuration.host, port: configuration.port, idleTimeoutSeconds: httpIdleTimeout)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: projector), .init(service: api)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,3 +1,4 @@
+import AccordHTTP
 import AccordKafka
 import ArgumentParser
 import Foundation
@@ -78,6 +79,10 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds to wait at shutdown (SIGTERM) for the outbox to drain to Kafka; what is left is sent at the next start.")
     public var shutdownTimeout: Int = 10
 
+    /// Idle timeout of HTTP connections in seconds.
+    @Option(help: ArgumentHelp("Seconds an HTTP connection may stay silent (between requests, or while a request's head or body is still arriving) before the service closes it.", valueName: "seconds"))
+    public var httpIdleTimeout: Int = HTTPServerSetup.defaultIdleTimeoutSeconds
+
     /// Whether the intake takes `recordedtime`.
     @Flag(help: "Take a recordedtime per event (RFC 3339: when the agency's own system recorded it, at or after its time and not in the future) and give its Kafka record that timestamp. For importing history; partners then see late-recorded events as late.")
     public var acceptRecordedTime = false
@@ -127,6 +132,9 @@ public struct ServiceOptions: ParsableArguments {
         guard let retention = OutboxRetention(text: outboxRetention) else {
             throw ValidationError("--outbox-retention \"\(outboxRetention)\" is neither a duration such as 30d, 12h, 45m, 90s nor a number of records.")
         }
+        guard (1...3_600).contains(httpIdleTimeout) else {
+            throw ValidationError("--http-idle-timeout must be between 1 and 3600 seconds, got \(httpIdleTimeout).")
+        }
         if let bad = skippedSequences.first(where: { $0 < 1 }) {
             throw ValidationError("--skip-sequence must be at least 1, got \(bad).")
         }
@@ -141,7 +149,7 @@ public struct ServiceOptions: ParsableArguments {
         if outboxPath == nil, let folder {
             outboxPath = URL(fileURLWithPath: folder).appendingPathComponent("\(resolvedAgency).outbox.sqlite").path
         }
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             profile: profile, bootstrapServers: bootstrap, agencyId: agency,
             host: host, port: port, logLevel: level, partitions: partitions, consumerGroup: consumerGroup,
             kafkaProperties: try Self.properties(kafkaProperties, option: "--kafka-property"),
@@ -151,6 +159,8 @@ public struct ServiceOptions: ParsableArguments {
             checkpointInterval: .milliseconds(Int64((checkpointInterval * 1000).rounded())),
             outboxPath: outboxPath, outboxMaxPending: outboxMaxPending, outboxRetention: retention,
             acceptsRecordedTime: acceptRecordedTime, skippedSequences: Set(skippedSequences))
+        configuration.httpIdleTimeoutSeconds = httpIdleTimeout
+        return configuration
     }
 
     private static func properties(_ pairs: [String], option: String) throws -> [String: String] {

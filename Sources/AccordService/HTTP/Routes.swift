@@ -206,6 +206,7 @@ extension AgencyService {
         let port = configuration.port
         return Application(
             router: makeRouter(),
+            server: HTTPServerSetup.http1(idleTimeoutSeconds: configuration.httpIdleTimeoutSeconds),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
             services: [self],
             onServerRunning: { channel in

@@ -1,3 +1,4 @@
+import AccordHTTP
 import AccordEvents
 import AccordIntegrity
 import Foundation
@@ -99,6 +100,8 @@ public struct ServiceConfiguration: Sendable {
     public var acceptsRecordedTime: Bool
     /// Sequence numbers the service never issues (fault injection: partners see sequence gaps).
     public var skippedSequences: Set<Int64>
+    /// Seconds an HTTP connection may stay silent before the server closes it.
+    public var httpIdleTimeoutSeconds = HTTPServerSetup.defaultIdleTimeoutSeconds
 
     /// Creates a configuration with the profile's defaults.
     public init(profile: AgencyProfile, bootstrapServers: String, agencyId: String? = nil,

@@ -78,7 +78,8 @@ final class Stack: @unchecked Sendable {
     /// Starts the service of one agency and waits until it is healthy (retrying on another
     /// port when the chosen one was taken meanwhile).
     /// With `port` it starts there, once (a restart of a service its clients know).
-    func startService(_ kind: AgencyKind, _ agencyId: String, port fixedPort: Int? = nil) async throws -> RunningService {
+    func startService(_ kind: AgencyKind, _ agencyId: String, port fixedPort: Int? = nil,
+                      arguments extra: [String] = []) async throws -> RunningService {
         let executable = "\(kind.rawValue)-service"
         var lastError: (any Error)?
         for attempt in 1...(fixedPort == nil ? 3 : 1) {
@@ -88,7 +89,7 @@ final class Stack: @unchecked Sendable {
                 "--bootstrap-servers", bootstrap, "--agency-id", agencyId, "--port", "\(port)",
                 "--signing-key", folder.appendingPathComponent("\(agencyId).signing-key.json").path,
                 "--consumer-property", "session.timeout.ms=6000", "--consumer-property", "heartbeat.interval.ms=500",
-            ])
+            ] + extra)
             do {
                 try await HTTPProbe.waitUntilOK("http://127.0.0.1:\(port)/health", timeout: .seconds(60)) { process.isRunning }
                 trace("\(executable) \(agencyId) healthy on \(port)")
@@ -103,13 +104,14 @@ final class Stack: @unchecked Sendable {
 
     /// Starts a projector on `store` and waits until its query API answers `/health`.
     func startProjector(name: String = "projector", store: URL, batchSize: Int? = nil,
-                        group: String? = nil) async throws -> RunningProjector {
+                        group: String? = nil, arguments extra: [String] = []) async throws -> RunningProjector {
         var lastError: (any Error)?
         for attempt in 1...3 {
             let port = try Ports.one()
             var arguments = ["--bootstrap-servers", bootstrap, "--store", store.path, "--port", "\(port)"]
             if let batchSize { arguments += ["--batch-size", "\(batchSize)"] }
             if let group { arguments += ["--group", group] }
+            arguments += extra
             let process = try launch("\(name)\(attempt > 1 ? "-\(attempt)" : "")", "projector", arguments)
             do {
                 try await HTTPProbe.waitUntilOK("http://127.0.0.1:\(port)/health", timeout: .seconds(60)) { process.isRunning }

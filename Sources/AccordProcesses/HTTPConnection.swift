@@ -4,11 +4,13 @@ import Glibc
 #endif
 
 /// One HTTP/1.1 answer read by ``HTTPConnection``.
-public struct HTTPResponse: Sendable {
+public struct HTTPAnswer: Sendable {
     /// The status code.
     public let status: Int
     /// The body bytes (de-chunked).
     public let body: [UInt8]
+    /// The `Content-Type` header, lower case ("" when absent).
+    public let contentType: String
 
     /// The body as UTF-8 text.
     public var text: String { String(decoding: body, as: UTF8.self) }
@@ -33,7 +35,7 @@ public struct HTTPResponse: Sendable {
 }
 
 /// The bytes of HTTP/1.1 requests to 127.0.0.1.
-public enum HTTPRequest {
+public enum HTTPRequestBytes {
     /// `GET path`.
     public static func get(_ path: String, port: Int) -> [UInt8] {
         Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: application/json\r\n\r\n".utf8)
@@ -67,7 +69,7 @@ public final class HTTPConnection {
     public func connect() throws {
         close()
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw BenchError("socket: \(String(cString: strerror(errno)))") }
+        guard socketFD >= 0 else { throw HTTPConnectionError("socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         _ = setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -85,7 +87,7 @@ public final class HTTPConnection {
         guard result == 0 else {
             let message = String(cString: strerror(errno))
             Glibc.close(socketFD)
-            throw BenchError("connect to 127.0.0.1:\(port): \(message)")
+            throw HTTPConnectionError("connect to 127.0.0.1:\(port): \(message)")
         }
         fd = socketFD
         buffer.removeAll(keepingCapacity: true)
@@ -100,7 +102,7 @@ public final class HTTPConnection {
 
     /// Sends `request` (complete HTTP/1.1 bytes) and reads the answer. A connection the server
     /// closed while idle is reopened once.
-    public func send(_ request: [UInt8]) throws -> HTTPResponse {
+    public func send(_ request: [UInt8]) throws -> HTTPAnswer {
         let fresh = fd < 0
         if fresh { try connect() }
         do {
@@ -111,6 +113,23 @@ public final class HTTPConnection {
             try write(request)
             return try readResponse()
         }
+    }
+
+    /// Sends bytes without reading an answer: a partial request, say (connecting first if needed).
+    public func sendOnly(_ bytes: [UInt8]) throws {
+        if fd < 0 { try connect() }
+        try write(bytes)
+    }
+
+    /// Reads whatever the server still sends until it closes the connection, and returns it;
+    /// throws if the server neither sends nor closes within the timeout.
+    public func readUntilClosed() throws -> [UInt8] {
+        guard fd >= 0 else { return [] }
+        while try fill() {}
+        let rest = Array(buffer[start...])
+        start = buffer.count
+        close()
+        return rest
     }
 
     private struct ConnectionClosed: Error {
@@ -126,7 +145,7 @@ public final class HTTPConnection {
                 if n < 0 {
                     if errno == EINTR { continue }
                     if errno == EPIPE || errno == ECONNRESET { throw ConnectionClosed(beforeAnswer: true) }
-                    throw BenchError("send: \(String(cString: strerror(errno)))")
+                    throw HTTPConnectionError("send: \(String(cString: strerror(errno)))")
                 }
                 sent += n
             }
@@ -147,9 +166,9 @@ public final class HTTPConnection {
             }
             if n == 0 { return false }
             if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { throw BenchError("no answer within \(timeoutSeconds) s") }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw HTTPConnectionError("no answer within \(timeoutSeconds) s") }
             if errno == ECONNRESET { return false }
-            throw BenchError("recv: \(String(cString: strerror(errno)))")
+            throw HTTPConnectionError("recv: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -174,13 +193,14 @@ public final class HTTPConnection {
         return out
     }
 
-    private func readResponse() throws -> HTTPResponse {
+    private func readResponse() throws -> HTTPAnswer {
         guard let statusLine = try line() else { throw ConnectionClosed(beforeAnswer: true) }
         let parts = String(decoding: statusLine, as: UTF8.self).split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw BenchError("not an HTTP status line: \(String(decoding: statusLine.prefix(80), as: UTF8.self))")
+            throw HTTPConnectionError("not an HTTP status line: \(String(decoding: statusLine.prefix(80), as: UTF8.self))")
         }
         var contentLength: Int?
+        var contentType = ""
         var chunked = false
         var closeAfter = parts[0] == "HTTP/1.0"
         while true {
@@ -192,6 +212,7 @@ public final class HTTPConnection {
             let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces).lowercased()
             switch name {
             case "content-length": contentLength = Int(value)
+            case "content-type": contentType = value
             case "transfer-encoding": chunked = value.contains("chunked")
             case "connection": if value.contains("close") { closeAfter = true }
             default: break
@@ -203,7 +224,7 @@ public final class HTTPConnection {
                 guard let sizeLine = try line() else { throw ConnectionClosed(beforeAnswer: false) }
                 let hex = String(decoding: sizeLine, as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
                 guard let size = Int(hex.trimmingCharacters(in: .whitespaces), radix: 16) else {
-                    throw BenchError("bad chunk size line")
+                    throw HTTPConnectionError("bad chunk size line")
                 }
                 if size == 0 {
                     while let trailer = try line(), !trailer.isEmpty {}
@@ -221,6 +242,16 @@ public final class HTTPConnection {
             closeAfter = true
         }
         if closeAfter { close() }
-        return HTTPResponse(status: status, body: body)
+        return HTTPAnswer(status: status, body: body, contentType: contentType)
+    }
+}
+
+/// Why an ``HTTPConnection`` could not connect, send or read an answer.
+public struct HTTPConnectionError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }
