@@ -98,36 +98,49 @@ struct DemoCommand: AsyncParsableCommand {
         let stack = DemoStack(binaries: Self.binaries, data: data, projectorPort: port,
                               partitions: partitions ?? Self.partitions(for: plan.submissions))
         say("Starting the embedded broker, \(stack.agencies(for: simulation.config).count) agency services and the projector (logs in \(data.path)/logs)…")
+        let interrupted: Bool
         do {
-            try await stack.start(config: simulation.config, skippedSequences: skipped)
-            say("All services are up. Playing \(submissions.count) submissions about \(cases) cases from \(simulation.config.startTime) to \(simulation.config.endTime)…")
-            let late = submissions.filter { ($0.recordedAt ?? $0.time) > $0.time }.count
-            let gaps = skipped.sorted { $0.key.urn < $1.key.urn }
-                .map { "\($0.key.agencyId) never issues \($0.value.map(String.init).joined(separator: ", "))" }
-            say("Each event is recorded (its Kafka timestamp) when it happened, except \(late) recorded late"
-                + (gaps.isEmpty ? "." : "; sequence numbers skipped: \(gaps.joined(separator: "; ")).")
-                + " So \"as known now\" and \"as shown then\" differ, and sequence-gap flags open.")
-            let report = try await stack.play(submissions, speed: speed, startTime: simulation.config.startTime)
-            say("Published \(report.accepted) events\(report.rejected.isEmpty ? "" : ", \(report.rejected.count) rejected"). Waiting for the projector to catch up…")
-            let caught = try await stack.waitUntilCaughtUp(expected: report.accepted)
-            printSummary(stack: stack, plan: plan, config: simulation.config)
-            let complete = caught.events == report.accepted
-            FileHandle.standardOutput.write(Data((Self.accountingLine(accepted: report.accepted, caught: caught) + "\n").utf8))
-            if exitWhenDone, !complete {
-                await stack.stopAll()
-                throw ExitCode(1)
+            interrupted = try await stack.runUnlessSignalled {
+                try await self.play(stack: stack, simulation: simulation, plan: plan, submissions: submissions, skipped: skipped)
             }
-            if !exitWhenDone {
-                say("Press Ctrl-C to stop.")
-                try await stack.waitForSignalOrExit()
-            }
+        } catch let exit as ExitCode {
+            await stack.stopAll()
+            throw exit
         } catch {
             say("accord demo: \(error)")
             await stack.stopAll()
             throw ExitCode(1)
         }
+        if interrupted { say("Interrupted: stopping every process…") }
         await stack.stopAll()
         say("Stopped.")
+    }
+
+    /// The demo's phases once the data folder is ready: start the stack, play the
+    /// submissions, wait for the projector, and (without --exit-when-done) wait for Ctrl-C.
+    private func play(stack: DemoStack, simulation: Simulation, plan: SimulationPlan, submissions: [Submission],
+                      skipped: [EventSource: [Int64]]) async throws {
+        try await stack.start(config: simulation.config, skippedSequences: skipped)
+        say("All services are up. Playing \(submissions.count) submissions about \(cases) cases from \(simulation.config.startTime) to \(simulation.config.endTime)…")
+        let late = submissions.filter { ($0.recordedAt ?? $0.time) > $0.time }.count
+        let gaps = skipped.sorted { $0.key.urn < $1.key.urn }
+            .map { "\($0.key.agencyId) never issues \($0.value.map(String.init).joined(separator: ", "))" }
+        say("Each event is recorded (its Kafka timestamp) when it happened, except \(late) recorded late"
+            + (gaps.isEmpty ? "." : "; sequence numbers skipped: \(gaps.joined(separator: "; ")).")
+            + " So \"as known now\" and \"as shown then\" differ, and sequence-gap flags open.")
+        let report = try await stack.play(submissions, speed: speed, startTime: simulation.config.startTime)
+        say("Published \(report.accepted) events\(report.rejected.isEmpty ? "" : ", \(report.rejected.count) rejected"). Waiting for the projector to catch up…")
+        let caught = try await stack.waitUntilCaughtUp(expected: report.accepted)
+        printSummary(stack: stack, plan: plan, config: simulation.config)
+        let complete = caught.events == report.accepted
+        FileHandle.standardOutput.write(Data((Self.accountingLine(accepted: report.accepted, caught: caught) + "\n").utf8))
+        if exitWhenDone, !complete {
+            throw ExitCode(1)
+        }
+        if !exitWhenDone {
+            say("Press Ctrl-C to stop.")
+            try await stack.watchProcesses()
+        }
     }
 
     private func printSummary(stack: DemoStack, plan: SimulationPlan, config: SimulationConfig) {

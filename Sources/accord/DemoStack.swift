@@ -83,6 +83,12 @@ final class DemoStack: @unchecked Sendable {
     /// Starts broker, services and projector, and waits until every one answers its health check.
     /// Every service takes the simulated `recordedtime`s; `skippedSequences` names the numbers
     /// each source never issues.
+    /// Consumer settings for the embedded broker: a consumer that crashed leaves its group
+    /// within 6 s (librdkafka's default is 45 s), so a restarted one takes its partitions back
+    /// and the view moves again within seconds.
+    static let quickGroupRecovery = ["--consumer-property", "session.timeout.ms=6000",
+                                     "--consumer-property", "heartbeat.interval.ms=500"]
+
     func start(config: SimulationConfig, skippedSequences: [EventSource: [Int64]] = [:]) async throws {
         try makeKeys(config: config)
         let broker = try launch("broker", "accord", ["broker", "--brokers", "1", "--partitions", "\(partitions)"])
@@ -95,7 +101,7 @@ final class DemoStack: @unchecked Sendable {
             _ = try launch("\(executable)-\(agency.id)", executable, [
                 "--bootstrap-servers", bootstrap, "--agency-id", agency.id, "--port", "\(port)",
                 "--signing-key", keyFile(kind: agency.kind, agencyId: agency.id).path, "--accept-recorded-time",
-            ] + skips.flatMap { ["--skip-sequence", "\($0)"] })
+            ] + Self.quickGroupRecovery + skips.flatMap { ["--skip-sequence", "\($0)"] })
             agencyEndpoints.append(AgencyEndpoint(kind: agency.kind, agencyId: agency.id, port: port))
         }
         // The simulated partnership's own map of areas to offices, so that a case-transferred.v1
@@ -106,7 +112,7 @@ final class DemoStack: @unchecked Sendable {
             "--store", data.appendingPathComponent("projector.sqlite").path,
             "--key-registry", registry.path,
             "--area-offices", areaOffices.path,
-        ])
+        ] + Self.quickGroupRecovery)
         for endpoint in agencyEndpoints {
             guard let process = processes.first(where: { $0.name == "\(endpoint.kind.rawValue)-service-\(endpoint.agencyId)" }) else { continue }
             try await waitHealthy(process, "http://127.0.0.1:\(endpoint.port)/health")
@@ -261,31 +267,56 @@ final class DemoStack: @unchecked Sendable {
         throw ChildProcessError("\(endpoint.name) did not publish its outbox to Kafka within 10 minutes: \(last)")
     }
 
-    /// Returns on SIGINT/SIGTERM, or throws if a process exits on its own.
-    func waitForSignalOrExit() async throws {
+    /// Runs `body` unless SIGINT or SIGTERM comes first, in whatever phase it is; returns true
+    /// when a signal cut it short. The body is then left behind, neither cancelled nor waited
+    /// for: the command stops the processes it talks to and exits. (Cancelling it would cancel
+    /// its URLSession requests, and FoundationNetworking on Linux can crash on that.)
+    func runUnlessSignalled(_ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in signals { return }
+        let (outcomes, continuation) = AsyncStream<Result<Bool, any Error>>.makeStream()
+        let work = Task {
+            do {
+                try await body()
+                continuation.yield(.success(false))
+            } catch {
+                continuation.yield(.failure(error))
             }
-            group.addTask {
-                while true {
-                    if let dead = self.processes.first(where: { !$0.isRunning }) {
-                        throw ChildProcessError("\(dead.name) exited unexpectedly; its log:\n\(dead.logTail())")
-                    }
-                    try await Task.sleep(for: .milliseconds(500))
-                }
+        }
+        let watcher = Task {
+            for await _ in signals {
+                continuation.yield(.success(true))
+                return
             }
-            try await group.next()
-            group.cancelAll()
+        }
+        var iterator = outcomes.makeAsyncIterator()
+        let first = await iterator.next() ?? .success(false)
+        watcher.cancel()
+        _ = work
+        continuation.finish()
+        return try first.get()
+    }
+
+    /// Returns only by throwing: when a process exits on its own, or when cancelled.
+    func watchProcesses() async throws {
+        while true {
+            if let dead = processes.first(where: { !$0.isRunning }) {
+                throw ChildProcessError("\(dead.name) exited unexpectedly; its log:\n\(dead.logTail())")
+            }
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 
-    /// Stops every process, newest first (projector, services, broker last).
+    /// Stops every process: the projector and the agency services together (each drains what
+    /// it holds within its own shutdown timeout), then the broker they drain to.
     func stopAll() async {
-        for process in processes.reversed() {
-            await process.stop()
+        let broker = processes.first { $0.name == "broker" }
+        let others = processes.filter { $0.name != "broker" }
+        await withTaskGroup(of: Void.self) { group in
+            for process in others {
+                group.addTask { await process.stop(grace: .seconds(15)) }
+            }
         }
+        if let broker { await broker.stop() }
     }
 }
 

@@ -144,6 +144,7 @@ final class OutboxRelay: Sendable {
                 // A trickle: wait a moment so one produce round and one outbox transaction carry
                 // several requests' entries instead of one each.
                 try? await Task.sleep(for: Self.coalesceDelay)
+                // Entries that cannot be read now are read again from `cursor` in the next round.
                 if let more = try? await outbox.entries(after: cursor, limit: batchSize - batch.count) {
                     cursor = max(cursor, more.scannedThrough)
                     batch += more.entries
@@ -246,6 +247,8 @@ final class OutboxRelay: Sendable {
                 if ChainCheckpoint.isCheckpointRecord(message) {
                     identity = Hash256.sha256(message.value)
                 } else if record.header("ce_source")?.stringValue == outbox.source.urn {
+                    // A record that cannot be hashed was not produced from this outbox: it matches
+                    // no entry, and the entry it stands beside is sent again.
                     identity = try? EventHashing.hash(message: message).hash
                 } else {
                     identity = nil
