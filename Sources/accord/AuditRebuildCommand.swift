@@ -99,8 +99,8 @@ struct AuditRebuildCommand: AsyncParsableCommand {
             result = try await Rebuild.run(livePath: store, from: source, rules: projectionRules, upcaster: upcaster, compare: compare,
                                            outputPath: output, logger: Logger(label: "accord.audit.rebuild")) { step in
                 guard !quiet else { return }
-                if bar == nil, step.total >= 1_000 { bar = ProgressBar(total: step.total, label: "rebuilding") }
-                bar?.update(step.done)
+                if bar == nil, step.total >= 1_000 { bar = ProgressBar(total: step.total, label: "rebuilding", unit: "records") }
+                bar?.update(step.done, total: step.total)
             }
             bar?.finish()
         } catch {
@@ -126,7 +126,7 @@ struct AuditRebuildCommand: AsyncParsableCommand {
 
     static func summary(_ r: RebuildResult) -> String {
         [
-            "rebuilt the view from the \(r.source.name) into \(r.outputPath)",
+            "rebuilt the view from \(r.source == .journal ? "the journal" : "Kafka") into \(r.outputPath)",
             "  read         \(r.recordsRead) \(r.source == .journal ? "journal entries" : "records")"
                 + " (\(r.eventsApplied) events applied, \(r.duplicates) duplicates, \(r.refused.count) refused)",
             "  view         \(r.caseRows) cases, \(r.contractRows) contracts; latest event \(r.latestEventTime?.description ?? "-")",

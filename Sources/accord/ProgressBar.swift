@@ -11,7 +11,7 @@ final class ProgressBar {
     /// Whether stderr is a terminal.
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
-    private let total: Int
+    private var total: Int
     private let label: String
     private let unit: String
     private let interactive: Bool
@@ -33,7 +33,8 @@ final class ProgressBar {
 
     /// Records that `completed` units are done in all; redraws at most ten times a second on a
     /// terminal, every two seconds otherwise. `note` is shown after the numbers (e.g. rejected count).
-    func update(_ completed: Int, note: String? = nil) {
+    func update(_ completed: Int, total newTotal: Int? = nil, note: String? = nil) {
+        if let newTotal { total = max(total, newTotal) }
         self.completed = max(0, completed)
         let now = clock.now
         if let lastDraw, now - lastDraw < (interactive ? .milliseconds(100) : .seconds(2)) { return }
