@@ -111,7 +111,7 @@ public enum Rebuild {
         }
         var comparison: RebuildComparison?
         if compare || source != .journal {
-            let made = try RebuildComparison.make(live: reader, rebuilt: rebuilt, source: source)
+            let made = try RebuildComparison.make(live: reader, rebuilt: rebuilt, source: source, rules: rules)
             if source != .journal, made.missingFromRebuild > 0 {
                 blockers.append("\(made.missingFromRebuild) events of the live journal are not in Kafka any more")
             }

@@ -62,10 +62,13 @@ public struct RebuildComparison: Sendable {
     /// Whether nothing differs.
     public var passed: Bool { differences.isEmpty }
 
-    static func make(live: StoreAuditReader, rebuilt: StoreAuditReader, source: RebuildSource) throws -> RebuildComparison {
+    static func make(live: StoreAuditReader, rebuilt: StoreAuditReader, source: RebuildSource,
+                     rules: ProjectionRules) throws -> RebuildComparison {
         var differences: [RebuildDifference] = []
-        let liveLeaves = try live.store.viewLeaves()
-        let builtLeaves = try rebuilt.store.viewLeaves()
+        // The live projector computes its leaves lazily (at its next digest); compare the view
+        // as it is, not as it was at that projector's last digest.
+        let (liveLeaves, liveRoot) = try live.store.currentViewDigest(rules: rules)
+        let (builtLeaves, builtRoot) = try rebuilt.store.currentViewDigest(rules: rules)
         for key in Set(liveLeaves.keys).union(builtLeaves.keys).sorted() {
             switch (liveLeaves[key], builtLeaves[key]) {
             case (nil, _?):
@@ -103,8 +106,8 @@ public struct RebuildComparison: Sendable {
                 }
             }
         }
-        let liveDigest = try live.store.storedViewDigest().hex
-        let builtDigest = try rebuilt.store.storedViewDigest().hex
+        let liveDigest = liveRoot.hex
+        let builtDigest = builtRoot.hex
         if liveDigest != builtDigest {
             differences.append(RebuildDifference(kind: .viewDigest, id: "view", detail: "live \(liveDigest), rebuilt \(builtDigest)"))
         }

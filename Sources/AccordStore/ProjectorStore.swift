@@ -268,6 +268,15 @@ extension ProjectorStore {
         }
     }
 
+    /// Every subject's digest leaf and the view digest as the view is now, in one read: what
+    /// ``viewLeaves()`` and ``storedViewDigest()`` hold, with the leaves of subjects changed since
+    /// the projector last computed its digest computed here (nothing is written).
+    public func currentViewDigest(rules: ProjectionRules) throws -> (leaves: [String: Hash256], digest: Hash256) {
+        try pool.read { db in
+            (try ViewTables.currentLeaves(db, rules: rules), try ViewTables.currentRoot(db, rules: rules))
+        }
+    }
+
     /// The view digest stored with the last batch (the empty view's root when nothing was applied).
     public func storedViewDigest() throws -> Hash256 {
         try pool.read { db in

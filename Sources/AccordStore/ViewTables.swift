@@ -213,6 +213,24 @@ enum ViewTables {
         }
     }
 
+    /// Every subject's leaf as the view is now, without writing: the stored leaves, with those of
+    /// the subjects changed since the last digest refresh computed from their records in `db`.
+    static func currentLeaves(_ db: Database, rules: ProjectionRules) throws -> [String: Hash256] {
+        var out: [String: Hash256] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, leaf FROM view_leaf") {
+            let data: Data = row["leaf"]
+            guard let leaf = Hash256(bytes: data) else { throw StoreError("view leaf \(row["key"] as String) is not 32 bytes") }
+            out[row["key"]] = leaf
+        }
+        let dirty = try dirtySubjects(db)
+        guard !dirty.isEmpty else { return out }
+        var engine = ProjectionEngine(rules: rules, caseCapacity: 64)
+        for (subject, leaf) in try engine.leaves(for: dirty, from: StoreFacts(db: db)) {
+            out[subject.description] = leaf
+        }
+        return out
+    }
+
     /// The root of the view as it is now, without writing: the stored tree with the leaves of the
     /// subjects changed since the last digest refresh computed from their records in `db`.
     static func currentRoot(_ db: Database, rules: ProjectionRules) throws -> Hash256 {

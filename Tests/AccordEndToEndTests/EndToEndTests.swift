@@ -103,6 +103,17 @@ struct EndToEndTests {
             stack.trace("digests compared")
             try await checkSpotScenario(spot, projector: projector, services: services)
             stack.trace("spot checks done")
+
+            // (c) An auditor's rebuild from the topics (events and the agencies' checkpoint
+            // records) compares clean with this honest store, digest leaves not yet computed by
+            // the projector included.
+            let rebuild = try await runToCompletion(Binaries.path("accord"), [
+                "audit", "rebuild", "--store", stack.folder.appendingPathComponent("projector.sqlite").path,
+                "--from", "kafka", "--bootstrap-servers", stack.bootstrap, "--compare", "--quiet",
+                "--output", stack.folder.appendingPathComponent("rebuilt.sqlite").path,
+            ], folder: stack.folder, name: "rebuild-from-kafka", timeout: .seconds(120))
+            #expect(rebuild.status == 0, "rebuild --from kafka --compare:\n\(rebuild.stdout)\n\(rebuild.stderr)")
+            #expect(rebuild.stdout.contains("no differences"), "\(rebuild.stdout)")
         }
     }
 
