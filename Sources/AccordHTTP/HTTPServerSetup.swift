@@ -21,8 +21,9 @@ public enum HTTPServerSetup {
 /// Answers a request the HTTP parser could not read (an unknown method, a negative
 /// Content-Length, a request line or headers over the limit) with a problem+json response, then
 /// closes the connection. Hummingbird answers these with an empty `400`, which tells a client
-/// nothing. A parser error in the middle of a request whose answer is already under way is left
-/// to Hummingbird, which closes the connection.
+/// nothing. When the bad request follows one still being answered (pipelining), the refusal
+/// follows that answer. A parser error inside a request whose body is still being read is left
+/// to Hummingbird, which fails that request and closes the connection.
 final class ParserErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -31,28 +32,58 @@ final class ParserErrorResponder: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// A request head has been read and its response has not ended.
     private var requestOpen = false
+    /// The open request has been read to its end.
+    private var requestRead = false
+    /// A parser error that came while the previous request was still being answered.
+    private var deferred: HTTPParserError?
     /// The refusal has been written; later errors and reads are dropped.
     private var refused = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !refused else { return }
-        if case .head = unwrapInboundIn(data) { requestOpen = true }
+        guard !refused, deferred == nil else { return }
+        switch unwrapInboundIn(data) {
+        case .head:
+            requestOpen = true
+            requestRead = false
+        case .end:
+            requestRead = true
+        case .body:
+            break
+        }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { requestOpen = false }
+        var ended = false
+        if case .end = unwrapOutboundIn(data) {
+            requestOpen = false
+            ended = true
+        }
         context.write(data, promise: promise)
+        if ended, let error = deferred {
+            deferred = nil
+            refuse(context: context, error: error)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !refused else { return }
-        guard let parserError = error as? HTTPParserError, !requestOpen else {
+        guard !refused, deferred == nil else { return }
+        guard let parserError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
             return
         }
+        if !requestOpen {
+            refuse(context: context, error: parserError)
+        } else if requestRead {
+            deferred = parserError
+        } else {
+            context.fireErrorCaught(error)
+        }
+    }
+
+    private func refuse(context: ChannelHandlerContext, error: HTTPParserError) {
         refused = true
-        let problem = Self.problem(for: parserError)
+        let problem = Self.problem(for: error)
         let body = Responses.problemBody(problem)
         var head = HTTPResponse(status: problem.status)
         head.headerFields[.contentType] = MediaTypes.problem

@@ -36,6 +36,17 @@ struct HostileHTTPTests {
                     #expect((problem?["detail"] as? String)?.isEmpty == false, "\(server), \(request.name): \(answer.text)")
                 }
             }
+            // A bad request pipelined behind a good one: the good one is answered, then the refusal.
+            for (server, port) in [("service", service.port), ("projector", projector.port)] {
+                let (first, second) = try await Task.detached {
+                    let connection = HTTPConnection(port: port, timeoutSeconds: 20)
+                    defer { connection.close() }
+                    let first = try connection.send(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nFOO / HTTP/1.1\r\n\r\n".utf8))
+                    return (first, try connection.send([]))
+                }.value
+                #expect(first.status == 200, "\(server): \(first.text)")
+                #expect(second.status == 400 && second.contentType == "application/problem+json", "\(server): \(second.text)")
+            }
             // The servers still answer afterwards, and nothing was accepted.
             let metrics = try await HTTPProbe.get("\(service.base)/metrics").text
             #expect(!metrics.contains("accord_intake_events_accepted_total{agency=\"\(Partnership.provider)\"} 1"))
