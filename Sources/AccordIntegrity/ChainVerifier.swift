@@ -96,6 +96,9 @@ public enum EventVerdict: Sendable, Hashable {
     case duplicate(offset: Int64)
     /// Refused: dead-letter it with `description` as the reason.
     case rejected(EventRejection)
+    /// Cannot be linked until events missing from the chain are fetched from its source: keep the
+    /// record and apply it once the chain's gap is filled.
+    case held(ChainID)
 }
 
 /// Why a checkpoint was refused; `description` is the dead-letter reason.
@@ -175,6 +178,9 @@ public enum CheckpointVerdict: Sendable, Hashable {
     case duplicate(offset: Int64)
     /// Refused: dead-letter it with `description` as the reason.
     case rejected(CheckpointRejection)
+    /// Covers events missing from the chain, or arrived while the chain waits for them: keep the
+    /// record and settle it once the chain's gap is filled.
+    case held(ChainID)
 }
 
 /// The verifier's answer for any record of an event topic.
@@ -183,6 +189,39 @@ public enum RecordVerdict: Sendable, Hashable {
     case event(EventVerdict)
     /// The record is a chain checkpoint.
     case checkpoint(CheckpointVerdict)
+}
+
+/// Events missing from a chain: the records that came after them wait, held, until the missing
+/// range is fetched from the chain's source and verified (`schemas/integrity.md` §6.6).
+public struct ChainGap: Sendable, Hashable, Codable {
+    /// How the gap showed.
+    public enum Cause: String, Sendable, Hashable, Codable {
+        /// An event's `ce_prevhash` names no event received in the chain.
+        case brokenLink = "broken-link"
+        /// A checkpoint covers more events than were received.
+        case checkpointAhead = "checkpoint-ahead"
+        /// Records of the chain's partition were skipped unread (an offset reset).
+        case unreadRecords = "unread-records"
+    }
+
+    /// How the gap showed first.
+    public var cause: Cause
+    /// Records of the chain held since, waiting for the gap to be filled.
+    public var held: Int
+    /// Offset of the first held record, nil while none is held.
+    public var firstHeldOffset: Int64?
+    /// The hash the first held event extends, which the chain does not have yet.
+    public var awaitedHash: Hash256?
+    /// The count of the first held checkpoint, more than the chain has received.
+    public var awaitedCount: Int64?
+    /// The last position fetched from the source so far, while a long gap is filled in steps.
+    public var filledThrough: Int64?
+
+    /// A gap that showed by `cause`, nothing held yet.
+    public init(cause: Cause) {
+        self.cause = cause
+        held = 0
+    }
 }
 
 /// The verifier's state of one chain. `Codable`: store it with the consumer offsets (in the
@@ -200,6 +239,8 @@ public struct ChainState: Sendable, Hashable, Codable {
     public private(set) var lastOffset: Int64
     /// Accepted events not yet covered by a checkpoint, in offset order.
     public private(set) var unverified: [ChainLink]
+    /// Events are missing: later records wait, held, until they are fetched; nil when none is known missing.
+    public internal(set) var gap: ChainGap?
     private var extendedVerifiedHead: Bool
     private var indexByHash: [Hash256: Int]
     private var extended: Set<Hash256>
@@ -217,6 +258,7 @@ public struct ChainState: Sendable, Hashable, Codable {
         self.verifiedSequence = verifiedSequence
         self.lastOffset = lastOffset
         unverified = []
+        gap = nil
         extendedVerifiedHead = false
         indexByHash = [:]
         extended = []
@@ -229,7 +271,7 @@ public struct ChainState: Sendable, Hashable, Codable {
     public var tip: Hash256 { unverified.last?.hash ?? verifiedHead }
 
     enum CodingKeys: String, CodingKey {
-        case chain, verifiedCount, verifiedHead, verifiedSequence, lastOffset, unverified
+        case chain, verifiedCount, verifiedHead, verifiedSequence, lastOffset, unverified, gap
     }
 
     /// A stored state: `head`'s scalar fields (its own links, if any, are replaced) and the
@@ -237,14 +279,17 @@ public struct ChainState: Sendable, Hashable, Codable {
     public init(restoring head: ChainState, unverified links: [ChainLink]) {
         self.init(chain: head.chain, verifiedCount: head.verifiedCount, verifiedHead: head.verifiedHead,
                   verifiedSequence: head.verifiedSequence, lastOffset: head.lastOffset)
+        gap = head.gap
         rebuild(links)
     }
 
     /// The same state without its unverified links: the fixed-size part a store writes on every
     /// batch, while the links are stored one row each as they arrive.
     public var head: ChainState {
-        ChainState(chain: chain, verifiedCount: verifiedCount, verifiedHead: verifiedHead,
-                   verifiedSequence: verifiedSequence, lastOffset: lastOffset)
+        var head = ChainState(chain: chain, verifiedCount: verifiedCount, verifiedHead: verifiedHead,
+                              verifiedSequence: verifiedSequence, lastOffset: lastOffset)
+        head.gap = gap
+        return head
     }
 
     /// Decodes a stored state and rebuilds its indexes.
@@ -255,6 +300,7 @@ public struct ChainState: Sendable, Hashable, Codable {
                   verifiedHead: try c.decode(Hash256.self, forKey: .verifiedHead),
                   verifiedSequence: try c.decode(Int64.self, forKey: .verifiedSequence),
                   lastOffset: try c.decode(Int64.self, forKey: .lastOffset))
+        gap = try c.decodeIfPresent(ChainGap.self, forKey: .gap)
         rebuild(try c.decode([ChainLink].self, forKey: .unverified))
     }
 
@@ -267,13 +313,14 @@ public struct ChainState: Sendable, Hashable, Codable {
         try c.encode(verifiedSequence, forKey: .verifiedSequence)
         try c.encode(lastOffset, forKey: .lastOffset)
         try c.encode(unverified, forKey: .unverified)
+        try c.encodeIfPresent(gap, forKey: .gap)
     }
 
     /// Equal when the stored fields are equal.
     public static func == (lhs: ChainState, rhs: ChainState) -> Bool {
         lhs.chain == rhs.chain && lhs.verifiedCount == rhs.verifiedCount && lhs.verifiedHead == rhs.verifiedHead
             && lhs.verifiedSequence == rhs.verifiedSequence && lhs.lastOffset == rhs.lastOffset
-            && lhs.unverified == rhs.unverified
+            && lhs.unverified == rhs.unverified && lhs.gap == rhs.gap
     }
 
     /// Hashes the stored fields.
@@ -297,11 +344,20 @@ public struct ChainState: Sendable, Hashable, Codable {
     }
 
     mutating func accept(_ hashed: HashedEvent, prev: Hash256, sequence: Int64, offset: Int64,
-                         maxUnverified: Int) -> EventVerdict {
-        guard offset > lastOffset else { return .duplicate(offset: offset) }
-        lastOffset = offset
-        if (hashed.hash == verifiedHead && verifiedCount > 0) || indexByHash[hashed.hash] != nil {
-            return .rejected(.replayed(chain: chain, hash: hashed.hash))
+                         maxUnverified: Int, mode: ChainVerifier.GapHandling) -> EventVerdict {
+        if mode == .filling {
+            // A record of the chain fetched from its source, or held: possibly before the last offset read.
+            if (hashed.hash == verifiedHead && verifiedCount > 0) || indexByHash[hashed.hash] != nil {
+                return .duplicate(offset: offset)
+            }
+            lastOffset = max(lastOffset, offset)
+        } else {
+            guard offset > lastOffset else { return .duplicate(offset: offset) }
+            lastOffset = offset
+            if mode == .hold, gap != nil { return hold() }
+            if (hashed.hash == verifiedHead && verifiedCount > 0) || indexByHash[hashed.hash] != nil {
+                return .rejected(.replayed(chain: chain, hash: hashed.hash))
+            }
         }
         let parentPosition: Int64
         let parentSequence: Int64
@@ -314,6 +370,11 @@ public struct ChainState: Sendable, Hashable, Codable {
             parentPosition = unverified[i].position
             parentSequence = unverified[i].sequence
             forked = extended.contains(prev)
+        } else if mode == .hold {
+            var opened = ChainGap(cause: .brokenLink)
+            opened.awaitedHash = prev
+            gap = opened
+            return hold()
         } else {
             return .rejected(.brokenChain(chain: chain, expected: tip, found: prev))
         }
@@ -331,6 +392,21 @@ public struct ChainState: Sendable, Hashable, Codable {
         return .provisional(link)
     }
 
+    /// Holds one more record of the chain behind its gap.
+    private mutating func hold() -> EventVerdict {
+        gap?.held += 1
+        return .held(chain)
+    }
+
+    /// Opens a gap (when none is open): the chain's records wait from now on until it is filled.
+    mutating func open(_ cause: ChainGap.Cause) {
+        if gap == nil { gap = ChainGap(cause: cause) }
+    }
+
+    /// Closes the gap: the chain's source has been read to its end; `released` held records
+    /// were given back to be applied.
+    mutating func close() { gap = nil }
+
     /// Marks the offset as read without accepting anything; false when it is a redelivery.
     mutating func consume(offset: Int64) -> Bool {
         guard offset > lastOffset else { return false }
@@ -338,9 +414,19 @@ public struct ChainState: Sendable, Hashable, Codable {
         return true
     }
 
+    /// Counts an offset as read while filling: records may come before the last one read.
+    mutating func consumeFilling(offset: Int64) { lastOffset = max(lastOffset, offset) }
+
     /// Matches a checkpoint whose signature has been verified against what was received.
-    mutating func settle(_ checkpoint: ChainCheckpoint) -> CheckpointVerdict {
+    mutating func settle(_ checkpoint: ChainCheckpoint, mode: ChainVerifier.GapHandling) -> CheckpointVerdict {
         let count = checkpoint.count
+        if mode == .hold, gap != nil {
+            gap?.held += 1
+            return .held(chain)
+        }
+        if mode == .filling, count < verifiedCount {
+            return .duplicate(offset: lastOffset)  // settled already, by a newer checkpoint of the range
+        }
         if count < verifiedCount {
             return .rejected(.stale(chain: chain, count: count, verified: verifiedCount))
         }
@@ -357,6 +443,13 @@ public struct ChainState: Sendable, Hashable, Codable {
         guard let headIndex = indexByHash[checkpoint.head], unverified[headIndex].position == count else {
             let received = receivedCount
             if count > received {
+                if mode == .hold {
+                    var opened = ChainGap(cause: .checkpointAhead)
+                    opened.awaitedCount = count
+                    opened.held = 1
+                    gap = opened
+                    return .held(chain)
+                }
                 return .rejected(.countAhead(chain: chain, claimed: count, received: received))
             }
             return .rejected(.headMismatch(chain: chain, position: count, claimed: checkpoint.head,
@@ -408,22 +501,42 @@ public struct ChainState: Sendable, Hashable, Codable {
 /// source with a key valid at its `issuedAt` turns the events it covers `.verified`. See
 /// `schemas/integrity.md` §6 for every rule.
 public struct ChainVerifier: Sendable {
+    /// What to do with a record that shows events missing from its chain.
+    public enum GapHandling: Sendable, Hashable {
+        /// Refuse it (`broken-chain`, `count-ahead`): for an audit of what the topic holds.
+        case refuse
+        /// Hold it, and every later record of the chain, until the missing events are fetched
+        /// from the chain's source and given back with `fill`: for a projector.
+        case hold
+        /// Records fetched from the chain's source or given back after being held (`fill`).
+        case filling
+    }
+
     /// The trusted public keys.
     public var registry: KeyRegistry
     /// How many unverified events one chain may hold before further events are refused as
     /// `checkpointOverdue` (bounds memory when a source stops issuing checkpoints).
     public var maxUnverifiedPerChain: Int
+    /// What a record that shows a gap gets: refused (the default) or held.
+    public var gapHandling: GapHandling
     /// Every chain seen, by identity.
     public private(set) var chains: [ChainID: ChainState] = [:]
 
     /// Creates a verifier with no chain state.
-    public init(registry: KeyRegistry, maxUnverifiedPerChain: Int = 100_000) {
+    public init(registry: KeyRegistry, maxUnverifiedPerChain: Int = 100_000, gapHandling: GapHandling = .refuse) {
         self.registry = registry
         self.maxUnverifiedPerChain = max(1, maxUnverifiedPerChain)
+        self.gapHandling = gapHandling == .filling ? .hold : gapHandling
     }
 
     /// The state of one chain, if any record of it was accepted.
     public func state(of chain: ChainID) -> ChainState? { chains[chain] }
+
+    /// Chains waiting for missing events, in a stable order.
+    public var chainsWithGaps: [ChainState] {
+        chains.values.filter { $0.gap != nil }
+            .sorted { ($0.chain.source, $0.chain.topic, $0.chain.partition) < ($1.chain.source, $1.chain.topic, $1.chain.partition) }
+    }
 
     /// Restores a stored chain state (when taking over a partition), replacing any held.
     public mutating func restore(_ state: ChainState) { chains[state.chain] = state }
@@ -433,9 +546,41 @@ public struct ChainVerifier: Sendable {
         chains = chains.filter { !($0.key.topic == topic && $0.key.partition == partition) }
     }
 
+    /// Opens a gap in `chain` (creating its state when it has none): records of a partition were
+    /// skipped, so its source is asked for what the chain holds before anything more of it is applied.
+    public mutating func openGap(in chain: ChainID, cause: ChainGap.Cause) {
+        chains[chain, default: ChainState(chain: chain)].open(cause)
+    }
+
+    /// Closes the gap of `chain`: its source's records were fetched to its end and given back with
+    /// `fill`, and so were the records held behind the gap.
+    public mutating func closeGap(in chain: ChainID) {
+        chains[chain]?.close()
+    }
+
+    /// Notes a step of filling `chain`'s gap: its source was read through `position`, and
+    /// `released` held records were given back with `fill`.
+    public mutating func noteFilled(in chain: ChainID, through position: Int64, released: Int) {
+        chains[chain]?.gap?.filledThrough = position
+        if let held = chains[chain]?.gap?.held { chains[chain]?.gap?.held = max(0, held - released) }
+    }
+
     /// Accepts any record read from an event topic: checkpoints by their kind header, everything
     /// else as an event.
     public mutating func accept(record: BinaryMessage, topic: String, partition: Int32, offset: Int64) -> RecordVerdict {
+        accept(record: record, topic: topic, partition: partition, offset: offset, mode: gapHandling)
+    }
+
+    /// Accepts a record of a chain with a gap that was fetched from the chain's source, or held
+    /// and now given back: in the chain's own offset order, which may be before the last offset
+    /// read. A record already received is a `.duplicate`; an event whose predecessor the chain
+    /// does not have is refused (`broken-chain`): its source's own chain does not contain it.
+    public mutating func fill(record: BinaryMessage, topic: String, partition: Int32, offset: Int64) -> RecordVerdict {
+        accept(record: record, topic: topic, partition: partition, offset: offset, mode: .filling)
+    }
+
+    private mutating func accept(record: BinaryMessage, topic: String, partition: Int32, offset: Int64,
+                                 mode: GapHandling) -> RecordVerdict {
         if ChainCheckpoint.isCheckpointRecord(record) {
             let checkpoint: ChainCheckpoint
             do {
@@ -443,7 +588,7 @@ public struct ChainVerifier: Sendable {
             } catch {
                 return .checkpoint(.rejected(.unreadable(error)))
             }
-            return .checkpoint(accept(checkpoint: checkpoint, topic: topic, partition: partition, offset: offset))
+            return .checkpoint(accept(checkpoint: checkpoint, topic: topic, partition: partition, offset: offset, mode: mode))
         }
         let hashed: HashedEvent
         do {
@@ -451,12 +596,17 @@ public struct ChainVerifier: Sendable {
         } catch {
             return .event(.rejected(.unhashable(error)))
         }
-        return .event(accept(event: hashed, topic: topic, partition: partition, offset: offset))
+        return .event(accept(event: hashed, topic: topic, partition: partition, offset: offset, mode: mode))
     }
 
     /// Links a hashed event into its chain `(ce_source, topic, partition)`.
     /// A refused event leaves the chain unchanged except that its offset counts as read.
     public mutating func accept(event hashed: HashedEvent, topic: String, partition: Int32, offset: Int64) -> EventVerdict {
+        accept(event: hashed, topic: topic, partition: partition, offset: offset, mode: gapHandling)
+    }
+
+    private mutating func accept(event hashed: HashedEvent, topic: String, partition: Int32, offset: Int64,
+                                 mode: GapHandling) -> EventVerdict {
         guard let source = hashed.source else { return .rejected(.missingSource) }
         guard registry.hasKeys(for: source) else { return .rejected(.unknownSource(source)) }
         let chain = ChainID(source: source, topic: topic, partition: partition)
@@ -474,12 +624,16 @@ public struct ChainVerifier: Sendable {
         }
         if chains[chain] == nil {
             var fresh = ChainState(chain: chain)
-            let verdict = fresh.accept(hashed, prev: prev, sequence: sequence, offset: offset, maxUnverified: maxUnverifiedPerChain)
-            if case .provisional = verdict { chains[chain] = fresh }
+            let verdict = fresh.accept(hashed, prev: prev, sequence: sequence, offset: offset,
+                                       maxUnverified: maxUnverifiedPerChain, mode: mode)
+            switch verdict {
+            case .provisional, .held: chains[chain] = fresh
+            case .duplicate, .rejected: break
+            }
             return verdict
         }
         return chains[chain, default: ChainState(chain: chain)]
-            .accept(hashed, prev: prev, sequence: sequence, offset: offset, maxUnverified: maxUnverifiedPerChain)
+            .accept(hashed, prev: prev, sequence: sequence, offset: offset, maxUnverified: maxUnverifiedPerChain, mode: mode)
     }
 
     /// True when the chain `(source, topic, partition)` already read a record at or after `offset`.
@@ -501,6 +655,11 @@ public struct ChainVerifier: Sendable {
     /// its source must own the topic, its signature must verify with a registered key of that
     /// source valid at `issuedAt`, and its count, head and last sequence must match what was received.
     public mutating func accept(checkpoint: ChainCheckpoint, topic: String, partition: Int32, offset: Int64) -> CheckpointVerdict {
+        accept(checkpoint: checkpoint, topic: topic, partition: partition, offset: offset, mode: gapHandling)
+    }
+
+    private mutating func accept(checkpoint: ChainCheckpoint, topic: String, partition: Int32, offset: Int64,
+                                 mode: GapHandling) -> CheckpointVerdict {
         let chain = checkpoint.chain
         guard chain.topic == topic, chain.partition == partition else {
             return .rejected(.wrongChain(checkpoint: chain, topic: topic, partition: partition))
@@ -509,8 +668,15 @@ public struct ChainVerifier: Sendable {
               source.kind == owner else {
             return .rejected(.sourceNotTopicOwner(source: chain.source, topic: topic))
         }
-        if let state = chains[chain], offset <= state.lastOffset { return .duplicate(offset: offset) }
-        _ = chains[chain]?.consume(offset: offset)
+        if mode == .filling {
+            if let state = chains[chain], offset <= state.lastOffset, checkpoint.count <= state.verifiedCount {
+                return .duplicate(offset: offset)
+            }
+            chains[chain]?.consumeFilling(offset: offset)
+        } else {
+            if let state = chains[chain], offset <= state.lastOffset { return .duplicate(offset: offset) }
+            _ = chains[chain]?.consume(offset: offset)
+        }
         if let rejection = registry.verify(signature: checkpoint.signature, over: checkpoint.signedBytes,
                                            keyId: checkpoint.keyId, signer: chain.source, at: checkpoint.issuedAt) {
             return .rejected(.key(rejection))
@@ -518,11 +684,14 @@ public struct ChainVerifier: Sendable {
         if chains[chain] == nil {
             var fresh = ChainState(chain: chain)
             _ = fresh.consume(offset: offset)
-            let verdict = fresh.settle(checkpoint)
-            if case .verified = verdict { chains[chain] = fresh }
+            let verdict = fresh.settle(checkpoint, mode: mode)
+            switch verdict {
+            case .verified, .held: chains[chain] = fresh
+            case .duplicate, .rejected: break
+            }
             return verdict
         }
-        return chains[chain, default: ChainState(chain: chain)].settle(checkpoint)
+        return chains[chain, default: ChainState(chain: chain)].settle(checkpoint, mode: mode)
     }
 
     /// Starts (or restarts) a chain from a checkpoint whose signature verifies, taking its first

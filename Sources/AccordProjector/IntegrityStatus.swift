@@ -27,6 +27,25 @@ public final class IntegrityStatus: Sendable {
         public var unread: [UnreadRange]
         /// Records in those ranges.
         public var unreadRecords: Int64 { unread.reduce(0) { $0 + $1.count } }
+        /// Chains waiting for missing events from their sources, their later records held.
+        public var pendingChains: [PendingChain] = []
+        /// Events fetched from the sources' chain ranges and applied since the projector started.
+        public var backfilled: Int = 0
+    }
+
+    /// A chain waiting for events missing from it.
+    public struct PendingChain: Sendable, Hashable {
+        /// The chain.
+        public var chain: ChainID
+        /// How the gap showed.
+        public var cause: ChainGap.Cause
+        /// Records of the chain held behind the gap.
+        public var held: Int
+        /// Why the last attempt to fetch the missing events failed, nil before one failed.
+        public var lastError: String?
+        /// False when no attempt can succeed without an operator (no endpoint for the source,
+        /// or the range is past its retention).
+        public var retrying: Bool
     }
 
     private let current: Mutex<Snapshot>
@@ -43,6 +62,14 @@ public final class IntegrityStatus: Sendable {
     /// The current counts.
     public func snapshot() -> Snapshot {
         current.withLock { $0 }
+    }
+
+    /// Replaces the list of pending chains (after a batch or a backfill attempt).
+    func setPending(_ chains: [PendingChain], backfilled: Int = 0) {
+        current.withLock {
+            $0.pendingChains = chains
+            $0.backfilled += backfilled
+        }
     }
 
     /// Takes in what a committed batch changed.

@@ -52,12 +52,23 @@ public final class Projector: Service, Sendable {
     private let refused = Counter(label: "accord_projector_events_dead_lettered_total")
     private let unreadCounter = Counter(label: "accord_projector_records_unread_total")
     private let retractedCounter = Counter(label: "accord_projector_events_retracted_total")
+    private let heldCounter = Counter(label: "accord_projector_records_held_total")
+    private let backfilledCounter = Counter(label: "accord_projector_events_backfilled_total")
+    private let pendingGauge = Gauge(label: "accord_projector_chains_pending")
     private let batchTimer = Timer(label: "accord_projector_batch_duration_seconds")
     /// Verified / provisional counts, unread records, shared with the query API.
     public let integrity: IntegrityStatus
     /// The projector's key, which signs journal checkpoints.
     public let signingKey: AgencySigningKey
     private let runtime: Mutex<IntegrityRuntime>
+    private let fillAttempts = Mutex(FillAttempts())
+
+    /// Per chain with a gap: when fetching its missing events may be tried again, and why the last try failed.
+    struct FillAttempts: Sendable {
+        var due: [ChainID: ContinuousClock.Instant] = [:]
+        var wait: [ChainID: Duration] = [:]
+        var errors: [ChainID: ChainRangeError] = [:]
+    }
 
     /// The mutable integrity state of the consuming loop, replaced after each committed batch.
     struct IntegrityRuntime: Sendable {
@@ -110,7 +121,8 @@ public final class Projector: Service, Sendable {
         let unread = try store.unreadRanges()
         var runtime = IntegrityRuntime()
         if let registry = configuration.keyRegistry {
-            var verifier = ChainVerifier(registry: registry, maxUnverifiedPerChain: configuration.maxUnverifiedPerChain)
+            var verifier = ChainVerifier(registry: registry, maxUnverifiedPerChain: configuration.maxUnverifiedPerChain,
+                                         gapHandling: configuration.chainRanges == nil ? .refuse : .hold)
             let states = try store.chainStates()
             for state in states { verifier.restore(state) }
             runtime.verifier = verifier
@@ -119,6 +131,7 @@ public final class Projector: Service, Sendable {
             logger.notice("integrity checking on", metadata: [
                 "keys": "\(registry.keys.count)", "chainsRestored": "\(states.count)",
                 "verified": "\(counts.verified)", "provisional": "\(counts.provisional)",
+                "gaps": configuration.chainRanges == nil ? "refused (no --chain-endpoint)" : "held and filled from the sources",
             ])
         } else {
             integrity = IntegrityStatus(checking: false, counts: counts, unread: unread,
@@ -174,6 +187,7 @@ public final class Projector: Service, Sendable {
 
     /// Consumes until graceful shutdown or cancellation, then closes its Kafka clients.
     public func run() async throws {
+        publishPending(runtime.withLock { $0.verifier }, backfilled: 0)
         try consumer.subscribe(Self.topics)
         logger.notice("projector consuming", metadata: ["topics": "\(Self.topics.joined(separator: ","))"])
         // Two stages overlap: while the store commits one batch (on the writer's thread), this task
@@ -215,23 +229,208 @@ public final class Projector: Service, Sendable {
         logger.notice("projector stopped")
     }
 
-    /// Fetches, screens and commits batches until the stream ends or the task is cancelled.
+    /// Fetches, screens and commits batches until the stream ends or the task is cancelled; fills
+    /// the gaps of chains between batches (and, while any is open, at least every half second).
     private func consume(inFlight: InFlightBatch) async throws {
         var state = ScreenState(verifier: runtime.withLock { $0.verifier },
                                 expectedOffsets: appliedOffsets.withLock { $0 })
         var previous: StoreBatch?
+        let fillsGaps = configuration.chainRanges != nil
         while !Task.isCancelled {
-            let records = try await consumer.nextBatch(maxRecords: configuration.batchSize)
-            if records.isEmpty { break }
-            // Partitions assigned since (a rebalance) resume from the store's offsets.
-            for (partition, offset) in appliedOffsets.withLock({ $0 }) where (state.expectedOffsets[partition] ?? 0) < offset {
-                state.expectedOffsets[partition] = offset
+            let records: [ConsumerRecord]
+            if fillsGaps, state.verifier?.chains.values.contains(where: { $0.gap != nil }) == true {
+                guard let next = try await nextRecords(waitingAtMost: .milliseconds(500)) else { break }
+                records = next
+            } else {
+                records = try await consumer.nextBatch(maxRecords: configuration.batchSize)
+                if records.isEmpty { break }
             }
-            let prepared = try prepare(records, state: &state, inFlight: previous)
-            try await inFlight.wait()
-            previous = prepared.batch
-            inFlight.start { try await self.finish(prepared) }
+            if !records.isEmpty {
+                // Partitions assigned since (a rebalance) resume from the store's offsets.
+                for (partition, offset) in appliedOffsets.withLock({ $0 }) where (state.expectedOffsets[partition] ?? 0) < offset {
+                    state.expectedOffsets[partition] = offset
+                }
+                let prepared = try prepare(records, state: &state, inFlight: previous)
+                try await inFlight.wait()
+                previous = prepared.batch
+                inFlight.start { try await self.finish(prepared) }
+            }
+            if fillsGaps { try await fillGaps(state: &state, inFlight: inFlight, previous: &previous) }
         }
+    }
+
+    /// The consumer's next batch, or an empty one when none came within `timeout`; nil at the
+    /// end of the stream. A batch handed over just as the wait ended is still returned.
+    private func nextRecords(waitingAtMost timeout: Duration) async throws -> [ConsumerRecord]? {
+        enum Wake: Sendable {
+            case records([ConsumerRecord])
+            case timeout
+        }
+        let consumer = self.consumer
+        let batchSize = configuration.batchSize
+        return try await withThrowingTaskGroup(of: Wake.self) { group in
+            group.addTask { .records(try await consumer.nextBatch(maxRecords: batchSize)) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return .timeout
+            }
+            var received: [ConsumerRecord]?
+            if case .records(let records)? = try await group.next() { received = records }
+            group.cancelAll()
+            while let result = await group.nextResult() {
+                if case .success(.records(let records)) = result { received = records }
+            }
+            guard let received else { return [] }
+            return received.isEmpty ? nil : received
+        }
+    }
+
+    /// What was fetched of a chain from its source in one step.
+    struct FetchedRange: Sendable {
+        var events: [ChainRangePage.Record] = []
+        var checkpoint: ChainRangePage.Record?
+        /// The source's chain was read to its end (every record has its Kafka offset).
+        var reachedEnd = false
+    }
+
+    /// Pages of a chain range fetched in one step of filling a gap.
+    static let fillPagesPerStep = 10
+    /// Records asked for per page.
+    static let fillPageSize = 1_000
+
+    /// Reads `chain` from its source from `position` on, up to `fillPagesPerStep` pages; stops
+    /// early at a record the source has no Kafka offset for yet (its relay has not heard back).
+    private func fetchRange(_ ranges: any ChainRangeSource, of chain: ChainID, from position: Int64)
+        async throws(ChainRangeError) -> FetchedRange {
+        var fetched = FetchedRange()
+        var from = position
+        for _ in 0..<Self.fillPagesPerStep {
+            let page = try await ranges.page(of: chain, from: from, limit: Self.fillPageSize)
+            for event in page.events {
+                guard event.offset != nil else { return fetched }
+                fetched.events.append(event)
+            }
+            guard let next = page.next, !page.events.isEmpty else {
+                fetched.checkpoint = page.checkpoint
+                fetched.reachedEnd = true
+                return fetched
+            }
+            from = next
+        }
+        return fetched
+    }
+
+    /// Fills the gaps whose next attempt is due: fetches each chain's missing records from its
+    /// source, and hands them, with the records held behind the gap, in the chain's offset
+    /// order, to the same checks as consumed records (`ChainVerifier.fill`). The gap closes once
+    /// the source's chain was read to its end; a failed fetch is tried again with back-off.
+    private func fillGaps(state: inout ScreenState, inFlight: InFlightBatch, previous: inout StoreBatch?) async throws {
+        guard let ranges = configuration.chainRanges, let verifier = state.verifier else { return }
+        let now = ContinuousClock.now
+        let due = fillAttempts.withLock { $0.due }
+        for gapped in verifier.chainsWithGaps where (due[gapped.chain] ?? now) <= now {
+            guard !Task.isCancelled else { return }
+            let chain = gapped.chain
+            let from = max(gapped.gap?.filledThrough ?? 0, gapped.verifiedCount) + 1
+            let fetched: FetchedRange
+            do {
+                fetched = try await fetchRange(ranges, of: chain, from: from)
+            } catch {
+                noteFillFailure(chain, error)
+                publishPending(state.verifier, backfilled: 0)
+                continue
+            }
+            // The records held behind the gap, those of the batch being committed included.
+            try await inFlight.wait()
+            let held = try store.heldRecords(of: chain)
+            var byOffset: [Int64: ConsumerRecord] = [:]
+            var fetchedOffsets = Set<Int64>()
+            for event in fetched.events {
+                guard let offset = event.offset else { continue }
+                fetchedOffsets.insert(offset)
+                byOffset[offset] = Self.consumerRecord(event.message, chain: chain, offset: offset,
+                                                       timestamp: event.timestampMilliseconds)
+            }
+            let reach = fetched.events.compactMap(\.offset).max() ?? -1
+            var released: [RecordCoordinates] = []
+            for record in held where fetched.reachedEnd || record.offset <= reach {
+                // The record as Kafka delivered it is the one kept (its own timestamp), not the fetched copy.
+                byOffset[record.offset] = Self.consumerRecord(record.message, chain: chain, offset: record.offset,
+                                                              timestamp: record.timestampMilliseconds)
+                released.append(RecordCoordinates(topic: chain.topic, partition: chain.partition, offset: record.offset))
+            }
+            if fetched.reachedEnd, let checkpoint = fetched.checkpoint, let offset = checkpoint.offset, byOffset[offset] == nil {
+                byOffset[offset] = Self.consumerRecord(checkpoint.message, chain: chain, offset: offset,
+                                                       timestamp: checkpoint.timestampMilliseconds)
+            }
+            let records = byOffset.values.sorted { $0.offset < $1.offset }
+            let through = fetched.events.last?.position ?? (from - 1)
+            let heldOffsets = Set(held.map(\.offset))
+            var prepared = try prepare(records, state: &state, inFlight: previous, origin: .filling) { verifier in
+                if fetched.reachedEnd {
+                    verifier?.closeGap(in: chain)
+                } else {
+                    verifier?.noteFilled(in: chain, through: through, released: released.count)
+                }
+            }
+            prepared.batch.releasedHeld = released
+            prepared.backfilled = prepared.batch.entries.filter {
+                $0.entry.coordinates.topic == chain.topic && !heldOffsets.contains($0.entry.coordinates.offset)
+            }.count
+            fillAttempts.withLock {
+                $0.errors[chain] = nil
+                $0.wait[chain] = nil
+                $0.due[chain] = nil
+            }
+            let summary: Logger.Metadata = [
+                "chain": "\(chain)", "fetched": "\(fetched.events.count)", "released": "\(released.count)",
+                "applied": "\(prepared.batch.entries.count)", "refused": "\(prepared.rejected.count)",
+                "throughPosition": "\(through)",
+            ]
+            if fetched.reachedEnd {
+                logger.notice("chain gap filled from its source", metadata: summary)
+            } else {
+                logger.info("chain gap: a step filled from its source", metadata: summary)
+            }
+            previous = prepared.batch
+            let batch = prepared
+            inFlight.start { try await self.finish(batch) }
+        }
+    }
+
+    private static func consumerRecord(_ message: BinaryMessage, chain: ChainID, offset: Int64, timestamp: Int64?) -> ConsumerRecord {
+        ConsumerRecord(topic: chain.topic, partition: chain.partition, offset: offset, key: message.key, value: message.value,
+                       headers: message.headers.map { KafkaHeader(key: $0.name, value: $0.value) },
+                       timestampMilliseconds: timestamp)
+    }
+
+    private func noteFillFailure(_ chain: ChainID, _ error: ChainRangeError) {
+        let first = fillAttempts.withLock { attempts -> Bool in
+            let previous = attempts.errors[chain]
+            let wait = error.retryable
+                ? min(max((attempts.wait[chain] ?? .zero) * 2, configuration.backfillRetry), .seconds(30))
+                : .seconds(30)
+            attempts.wait[chain] = wait
+            attempts.due[chain] = ContinuousClock.now + wait
+            attempts.errors[chain] = error
+            return previous?.description != error.description
+        }
+        logger.log(level: first ? .error : .debug, "cannot fetch the missing events of a chain from its source; its records stay held", metadata: [
+            "chain": "\(chain)", "error": "\(error)", "retrying": "\(error.retryable ? "with back-off" : "every 30 s: an operator must act")",
+        ])
+    }
+
+    /// Shows the chains with gaps in `/ready`, `/v1/integrity` and `/metrics`.
+    private func publishPending(_ verifier: ChainVerifier?, backfilled: Int) {
+        let errors = fillAttempts.withLock { $0.errors }
+        let pending = (verifier?.chainsWithGaps ?? []).compactMap { state -> IntegrityStatus.PendingChain? in
+            guard let gap = state.gap else { return nil }
+            let error = errors[state.chain]
+            return IntegrityStatus.PendingChain(chain: state.chain, cause: gap.cause, held: gap.held,
+                                                lastError: error?.description, retrying: error?.retryable ?? true)
+        }
+        integrity.setPending(pending, backfilled: backfilled)
+        pendingGauge.record(pending.count)
     }
 
     /// Signs a journal checkpoint once events have been applied and none for
@@ -264,11 +463,13 @@ public final class Projector: Service, Sendable {
         case skip
         /// Refused with a reason.
         case reject(String)
+        /// Kept behind the gap of its chain, to be applied once the gap is filled.
+        case held(ChainID)
     }
 
     /// Hashes the record and, with a registry, runs it through the chain verifier.
     private func screen(_ record: ConsumerRecord, _ message: BinaryMessage, verifier: inout ChainVerifier?,
-                        batch: inout StoreBatch, orphans: inout [ChainLink]) -> Screened {
+                        batch: inout StoreBatch, orphans: inout [ChainLink], filling: Bool) -> Screened {
         guard var checker = verifier else {
             if ChainCheckpoint.isCheckpointRecord(message) { return .skip }
             do {
@@ -277,7 +478,9 @@ public final class Projector: Service, Sendable {
                 return .reject("unhashable: \(error)")
             }
         }
-        let verdict = checker.accept(record: message, topic: record.topic, partition: record.partition, offset: record.offset)
+        let verdict = filling
+            ? checker.fill(record: message, topic: record.topic, partition: record.partition, offset: record.offset)
+            : checker.accept(record: message, topic: record.topic, partition: record.partition, offset: record.offset)
         verifier = checker
         switch verdict {
         case .checkpoint(.verified(let coverage)):
@@ -290,6 +493,8 @@ public final class Projector: Service, Sendable {
             return .skip
         case .checkpoint(.duplicate), .event(.duplicate):
             return .skip
+        case .checkpoint(.held(let chain)), .event(.held(let chain)):
+            return .held(chain)
         case .checkpoint(.rejected(let rejection)):
             return .reject("\(rejection.code): \(rejection)")
         case .event(.rejected(let rejection)):
@@ -305,12 +510,14 @@ public final class Projector: Service, Sendable {
     }
 
     /// Records skipped on a partition: the first offset read after a position that was not the
-    /// next expected one (an offset reset past records the projector never read).
-    private func detectUnread(_ records: [ConsumerRecord], expected: inout [TopicPartition: Int64], into batch: inout StoreBatch) {
+    /// next expected one (an offset reset past records the projector never read). When gaps are
+    /// filled from the sources, every chain of the partition that a source serves is then asked
+    /// for what it holds before more of it is applied.
+    private func detectUnread(_ records: [ConsumerRecord], state: inout ScreenState, into batch: inout StoreBatch) {
         let now = ServiceClock.system.now()
         for record in records {
             let partition = record.topicPartition
-            let next = expected[partition] ?? 0
+            let next = state.expectedOffsets[partition] ?? 0
             if record.offset > next {
                 let range = UnreadRange(topic: record.topic, partition: record.partition, from: next, until: record.offset,
                                         detectedAt: now)
@@ -319,8 +526,19 @@ public final class Projector: Service, Sendable {
                     "topic": "\(range.topic)", "partition": "\(range.partition)", "fromOffset": "\(range.from)",
                     "untilOffset": "\(range.until)", "records": "\(range.count)",
                 ])
+                if let ranges = configuration.chainRanges, state.verifier?.gapHandling == .hold {
+                    var sources = Set(ranges.sources.filter { EventSource(urn: $0)?.kind == AccordTopic(name: record.topic)?.owner })
+                    for chain in state.verifier?.chains.keys ?? [:].keys
+                    where chain.topic == record.topic && chain.partition == record.partition && ranges.serves(chain.source) {
+                        sources.insert(chain.source)
+                    }
+                    for source in sources.sorted() {
+                        state.verifier?.openGap(in: ChainID(source: source, topic: record.topic, partition: record.partition),
+                                                cause: .unreadRecords)
+                    }
+                }
             }
-            expected[partition] = max(next, record.offset + 1)
+            state.expectedOffsets[partition] = max(next, record.offset + 1)
         }
     }
 
@@ -340,26 +558,50 @@ public final class Projector: Service, Sendable {
         /// The verifier state after this batch, installed once it is committed.
         var verifier: ChainVerifier?
         var started: ContinuousClock.Instant
+        var origin: BatchOrigin = .consumed
+        /// Events fetched from a source and applied (a fill).
+        var backfilled = 0
+    }
+
+    /// Where the records of a batch come from.
+    enum BatchOrigin: Sendable, Equatable {
+        /// Read from Kafka by the consumer, in offset order per partition.
+        case consumed
+        /// Records of one chain fetched from its source's chain range, and records held behind
+        /// its gap, in the chain's offset order: no consumer offset moves.
+        case filling
     }
 
     /// Checks, decodes and sorts one batch of records into what the store commits: entries,
-    /// dead letters, verified marks, chain states, unread ranges and offsets. Pure CPU work on the
-    /// consuming task, so it overlaps the store's commit of the batch before (`inFlight`, whose
-    /// entries an orphan may be among).
-    func prepare(_ records: [ConsumerRecord], state: inout ScreenState, inFlight: StoreBatch?) throws -> PreparedBatch {
+    /// dead letters, verified marks, chain states, held records, unread ranges and offsets. Pure
+    /// CPU work on the consuming task, so it overlaps the store's commit of the batch before
+    /// (`inFlight`, whose entries an orphan may be among).
+    func prepare(_ records: [ConsumerRecord], state: inout ScreenState, inFlight: StoreBatch?,
+                 origin: BatchOrigin = .consumed,
+                 afterRecords: (inout ChainVerifier?) -> Void = { _ in }) throws -> PreparedBatch {
         let started = ContinuousClock.now
         var batch = StoreBatch()
         var rejected: [(record: ConsumerRecord, reason: String)] = []
         var nextOffsets: [TopicPartition: Int64] = [:]
         let verifierBefore = state.verifier
         var orphans: [ChainLink] = []
-        detectUnread(records, expected: &state.expectedOffsets, into: &batch)
+        let filling = origin == .filling
+        let now = ServiceClock.system.now()
+        if !filling { detectUnread(records, state: &state, into: &batch) }
+        func hold(_ record: ConsumerRecord, _ message: BinaryMessage, in chain: ChainID) {
+            batch.heldRecords.append(HeldRecord(chain: chain, offset: record.offset, message: message,
+                                                timestampMilliseconds: record.timestampMilliseconds, heldAt: now))
+        }
         for record in records {
-            nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
+            if !filling {
+                nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
+            }
             let message = record.binaryMessage
             if ChainCheckpoint.isCheckpointRecord(message) {
-                if case .reject(let reason) = screen(record, message, verifier: &state.verifier, batch: &batch, orphans: &orphans) {
-                    reject(record, reason: reason, into: &batch, rejected: &rejected)
+                switch screen(record, message, verifier: &state.verifier, batch: &batch, orphans: &orphans, filling: filling) {
+                case .reject(let reason): reject(record, reason: reason, into: &batch, rejected: &rejected)
+                case .held(let chain): hold(record, message, in: chain)
+                case .event, .skip: break
                 }
                 continue
             }
@@ -367,8 +609,8 @@ public final class Projector: Service, Sendable {
             // its chain: a refused record never takes a place there, and its reason names the most
             // specific fault (a wrong owner rather than a missing chain header).
             let source = message.header("ce_source").map { String(decoding: $0.value, as: UTF8.self) }
-            if let source, state.verifier?.isRead(source: source, topic: record.topic, partition: record.partition,
-                                                  offset: record.offset) == true {
+            if !filling, let source, state.verifier?.isRead(source: source, topic: record.topic, partition: record.partition,
+                                                             offset: record.offset) == true {
                 continue  // a redelivery of a record this chain already read
             }
             let event: AccordEvent
@@ -376,7 +618,7 @@ public final class Projector: Service, Sendable {
             case .accepted(let accepted):
                 event = accepted
             case .rejected(let reason):
-                if let source {
+                if let source, !filling {
                     state.verifier?.consume(source: source, topic: record.topic, partition: record.partition, offset: record.offset)
                 }
                 reject(record, reason: reason, into: &batch, rejected: &rejected)
@@ -384,11 +626,14 @@ public final class Projector: Service, Sendable {
             }
             let eventHash: Hash256
             let link: ChainLink?
-            switch screen(record, message, verifier: &state.verifier, batch: &batch, orphans: &orphans) {
+            switch screen(record, message, verifier: &state.verifier, batch: &batch, orphans: &orphans, filling: filling) {
             case .skip:
                 continue
             case .reject(let reason):
                 reject(record, reason: reason, into: &batch, rejected: &rejected)
+                continue
+            case .held(let chain):
+                hold(record, message, in: chain)
                 continue
             case .event(let hash, let chainLink):
                 eventHash = hash
@@ -419,13 +664,17 @@ public final class Projector: Service, Sendable {
                                         timestampMilliseconds: nil)
             reject(record, reason: reason, into: &batch, rejected: &rejected)
         }
+        afterRecords(&state.verifier)
         if let verifier = state.verifier {
-            batch.chainStates = verifier.chains.values.filter {
-                verifierBefore?.state(of: $0.chain)?.lastOffset != $0.lastOffset
+            batch.chainStates = verifier.chains.values.filter { now in
+                guard let before = verifierBefore?.state(of: now.chain) else { return true }
+                return before.lastOffset != now.lastOffset || before.gap != now.gap || before.verifiedCount != now.verifiedCount
+                    || before.unverified.count != now.unverified.count
             }.sorted { ($0.chain.source, $0.chain.topic, $0.chain.partition) < ($1.chain.source, $1.chain.topic, $1.chain.partition) }
         }
         batch.offsets = nextOffsets.map { StoredOffset(topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value) }
-        return PreparedBatch(records: records, batch: batch, rejected: rejected, verifier: state.verifier, started: started)
+        return PreparedBatch(records: records, batch: batch, rejected: rejected, verifier: state.verifier, started: started,
+                             origin: origin)
     }
 
     /// Dead-letters what the batch refused, commits it to the store (with a signed journal
@@ -467,7 +716,11 @@ public final class Projector: Service, Sendable {
         refused.increment(by: prepared.rejected.count)
         unreadCounter.increment(by: Int(batch.unreadRanges.reduce(0) { $0 + $1.count }))
         retractedCounter.increment(by: committed.retracted.count)
+        heldCounter.increment(by: batch.heldRecords.count)
+        backfilledCounter.increment(by: prepared.backfilled)
+        publishPending(prepared.verifier, backfilled: prepared.backfilled)
         batchTimer.recordInterval(since: prepared.started)
+        guard prepared.origin == .consumed else { return }
         // Kafka's committed offsets follow the store's, for operators' tools; the store stays the authority,
         // so a failed commit here loses nothing (the next batch commits again), and the next batch
         // does not wait for the broker's answer.

@@ -41,6 +41,13 @@ public struct ProjectorConfiguration: Sendable {
     public var journalCheckpointIdle: Duration = .seconds(5)
     /// Unverified events one chain may hold before further ones are refused (`checkpoint-overdue`).
     public var maxUnverifiedPerChain: Int = 100_000
+    /// Where the missing events of a chain are fetched from (the services of the chains'
+    /// sources, `--chain-endpoint`). With a key registry and a source, a record that shows events
+    /// missing from its chain is held, with the chain's later records, until the missing ones are
+    /// fetched and verified; without one it is refused (`broken-chain`, `count-ahead`).
+    public var chainRanges: (any ChainRangeSource)?
+    /// The first wait before a failed fetch of a chain range is tried again (it doubles to 30 s).
+    public var backfillRetry: Duration = .seconds(1)
     /// Most cases the projection engine keeps in memory (the rest are read from the store when touched).
     public var cacheCases: Int = 50_000
 

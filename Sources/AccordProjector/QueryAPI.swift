@@ -116,6 +116,10 @@ public struct QueryAPI: Sendable {
         if snapshot.unreadRecords > 0 {
             reasons.append("\(snapshot.unreadRecords) records were lost before they could be read (see /v1/integrity)")
         }
+        if !snapshot.pendingChains.isEmpty {
+            let held = snapshot.pendingChains.reduce(0) { $0 + $1.held }
+            reasons.append("\(snapshot.pendingChains.count) chains wait for missing events from their sources, \(held) records held (see /v1/integrity)")
+        }
         let body = ProjectorReadiness(ready: reasons.isEmpty, lag: total, partitions: lag.map {
             PartitionLagAnswer(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition,
                                position: $0.position, highWatermark: $0.highWatermark, lag: $0.lag)
@@ -369,6 +373,8 @@ struct IntegrityAnswer: Encodable, Sendable {
     let lastJournalCheckpoint: JournalCheckpointAnswer?
     let unreadRecords: Int64
     let unread: [UnreadRangeAnswer]
+    let pendingChains: [PendingChainAnswer]
+    let backfilled: Int
 
     init(_ snapshot: IntegrityStatus.Snapshot) {
         checking = snapshot.checking
@@ -380,11 +386,13 @@ struct IntegrityAnswer: Encodable, Sendable {
         lastJournalCheckpoint = snapshot.lastJournalCheckpoint.map(JournalCheckpointAnswer.init)
         unreadRecords = snapshot.unreadRecords
         unread = snapshot.unread.map(UnreadRangeAnswer.init)
+        pendingChains = snapshot.pendingChains.map(PendingChainAnswer.init)
+        backfilled = snapshot.backfilled
     }
 
     private enum CodingKeys: String, CodingKey {
         case checking, verified, provisional, retracted, chainCheckpoints, journalCheckpoints, lastJournalCheckpoint, unreadRecords,
-             unread
+             unread, pendingChains, backfilled
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -398,6 +406,44 @@ struct IntegrityAnswer: Encodable, Sendable {
         try container.encode(lastJournalCheckpoint, forKey: .lastJournalCheckpoint)
         try container.encode(unreadRecords, forKey: .unreadRecords)
         try container.encode(unread, forKey: .unread)
+        try container.encode(pendingChains, forKey: .pendingChains)
+        try container.encode(backfilled, forKey: .backfilled)
+    }
+}
+
+/// A chain waiting for missing events, as shown by `/v1/integrity`.
+struct PendingChainAnswer: Encodable, Sendable {
+    let source: String
+    let topic: String
+    let partition: Int32
+    let cause: String
+    let held: Int
+    let lastError: String?
+    let retrying: Bool
+
+    init(_ pending: IntegrityStatus.PendingChain) {
+        source = pending.chain.source
+        topic = pending.chain.topic
+        partition = pending.chain.partition
+        cause = pending.cause.rawValue
+        held = pending.held
+        lastError = pending.lastError
+        retrying = pending.retrying
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case source, topic, partition, cause, held, lastError, retrying
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(source, forKey: .source)
+        try container.encode(topic, forKey: .topic)
+        try container.encode(partition, forKey: .partition)
+        try container.encode(cause, forKey: .cause)
+        try container.encode(held, forKey: .held)
+        try container.encode(lastError, forKey: .lastError)
+        try container.encode(retrying, forKey: .retrying)
     }
 }
 

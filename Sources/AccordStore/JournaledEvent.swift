@@ -299,6 +299,10 @@ public struct StoreBatch: Sendable {
     /// Journaled records (of this or an earlier batch) to take back out of the view: orphans of
     /// a verified checkpoint. Their journal entries stay, marked retracted.
     public var retractions: [Retraction] = []
+    /// Records to keep behind their chain's gap.
+    public var heldRecords: [HeldRecord] = []
+    /// Held records given back in this batch (applied or refused): no longer kept.
+    public var releasedHeld: [RecordCoordinates] = []
 
     /// Creates an empty batch.
     public init() {}

@@ -16,6 +16,8 @@ import GRDB
 ///   verified checkpoint of their chain (every other entry is verified, unless retracted).
 /// - `journal_retracted`: journal entries taken back out of the view (orphans: forged or wrongly
 ///   attributed), with when and why; the view, rebuilds and replays leave them out.
+/// - `held_records`: records of chains with a gap, kept as read until the missing events are
+///   fetched from their source and they can be checked and applied.
 /// - integrity and consumption: chain states and checkpoints, journal checkpoints, consumer
 ///   offsets, dead letters and unread ranges.
 enum StoreSchema {
@@ -164,6 +166,16 @@ enum StoreSchema {
             try db.execute(sql: """
                 CREATE TABLE journal_retracted (position INTEGER PRIMARY KEY, after_position INTEGER NOT NULL,
                   retracted_ns INTEGER NOT NULL, reason TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v9-held-records") { db in
+            // Records of a chain with a gap, kept as read until the missing events are fetched from
+            // the chain's source (the consumer offsets move past them; these rows keep them).
+            try db.execute(sql: """
+                CREATE TABLE held_records (topic TEXT NOT NULL, partition INTEGER NOT NULL, "offset" INTEGER NOT NULL,
+                  source TEXT NOT NULL, key BLOB, headers BLOB NOT NULL, value BLOB NOT NULL, timestamp_ms INTEGER,
+                  held_ns INTEGER NOT NULL, PRIMARY KEY (topic, partition, "offset")) WITHOUT ROWID;
+                CREATE INDEX held_records_chain ON held_records (source, topic, partition, "offset");
                 """)
         }
         return migrator

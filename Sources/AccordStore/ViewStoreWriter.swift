@@ -205,6 +205,9 @@ public struct ViewStoreWriter: Sendable {
             try db.execute(sql: "INSERT INTO dead_letters (topic, partition, \"offset\", reason) VALUES (?, ?, ?, ?)",
                            arguments: [letter.topic, Int64(letter.partition), letter.offset, letter.reason])
         }
+        if !batch.heldRecords.isEmpty || !batch.releasedHeld.isEmpty {
+            try HeldRecordRows.write(held: batch.heldRecords, released: batch.releasedHeld, db)
+        }
         for range in batch.unreadRanges {
             try db.execute(sql: """
                 INSERT INTO unread_ranges (topic, partition, from_offset, until_offset, detected_at) VALUES (?, ?, ?, ?, ?)

@@ -58,6 +58,11 @@ struct ProjectorCommand: AsyncParsableCommand {
                                valueName: "key=value"))
     var consumerProperties: [String] = []
 
+    @Option(name: .customLong("chain-endpoint"),
+            help: ArgumentHelp("Where a source serves its chains: the base URL of its agency service, e.g. urn:accord:probation:nps-london=http://127.0.0.1:8081 (repeatable). With --key-registry, a record that shows events missing from its chain is held, with the chain's later records, until the missing events are fetched from there and verified; a source without one has such records refused (broken-chain).",
+                               valueName: "source=url"))
+    var chainEndpoints: [String] = []
+
     @Option(help: "Log level (env ACCORD_LOG_LEVEL; default notice).")
     var logLevel: String?
 
@@ -100,6 +105,16 @@ struct ProjectorCommand: AsyncParsableCommand {
             batchSize: batchSize, rules: projectionRules, consumerProperties: try Self.properties(consumerProperties),
             keyRegistry: registry, signingKeyPath: signingKey ?? environment["ACCORD_PROJECTOR_KEY"])
         configuration.upcaster = upcaster
+        let endpoints = try Self.chainEndpoints(chainEndpoints)
+        if !endpoints.isEmpty {
+            guard let registry else {
+                throw ValidationError("--chain-endpoint needs --key-registry: fetched records are trusted only once verified against the sources' keys")
+            }
+            for source in endpoints.keys.sorted() where !registry.hasKeys(for: source) {
+                throw ValidationError("--chain-endpoint \(source): the key registry has no key for this source")
+            }
+            configuration.chainRanges = HTTPChainRanges(endpoints: endpoints)
+        }
         guard journalCheckpointIdle > 0, journalCheckpointIdle <= 3_600 else {
             throw ValidationError("--journal-checkpoint-idle must be in (0, 3600] seconds, got \(journalCheckpointIdle)")
         }
@@ -127,5 +142,28 @@ struct ProjectorCommand: AsyncParsableCommand {
             properties[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
         return properties
+    }
+
+    /// Parses `source=url` pairs, naming the one that is wrong.
+    static func chainEndpoints(_ pairs: [String]) throws -> [String: URL] {
+        var endpoints: [String: URL] = [:]
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "=") else {
+                throw ValidationError("--chain-endpoint \"\(pair.prefix(200))\": expected source=url")
+            }
+            let source = String(pair[..<equals])
+            let text = String(pair[pair.index(after: equals)...])
+            guard EventSource(urn: source) != nil else {
+                throw ValidationError("--chain-endpoint \"\(pair.prefix(200))\": \"\(source.prefix(120))\" is not a source URN (urn:accord:<agency>:<name>)")
+            }
+            guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw ValidationError("--chain-endpoint \"\(pair.prefix(200))\": \"\(text.prefix(120))\" is not an http(s) URL")
+            }
+            guard endpoints[source] == nil else {
+                throw ValidationError("--chain-endpoint: \(source) is given twice")
+            }
+            endpoints[source] = url
+        }
+        return endpoints
     }
 }

@@ -43,6 +43,7 @@ struct VerificationReport {
                 orphaned += coverage.orphaned
             case .checkpoint(.rejected(let rejection)): rejectedCheckpoints.append(rejection)
             case .checkpoint(.duplicate): break
+            case .event(.held), .checkpoint(.held): break  // never: this verifier refuses gaps
             }
         }
     }

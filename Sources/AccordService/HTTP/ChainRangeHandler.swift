@@ -30,6 +30,8 @@ struct ChainRangeHandler: Sendable {
         var sequence: Int64
         /// Kafka offset once acknowledged, else null.
         var offset: Int64?
+        /// The record's Kafka timestamp, milliseconds since the epoch.
+        var timestamp: Int64
         /// The record key, base64 (null for none).
         var key: String?
         /// The headers in produce order.
@@ -91,6 +93,7 @@ struct ChainRangeHandler: Sendable {
 
     private static func record(_ stored: Outbox.ChainRecord) -> Record {
         Record(position: stored.position, sequence: stored.sequence, offset: stored.offset,
+               timestamp: stored.timestampMilliseconds,
                key: stored.key.map { Data($0).base64EncodedString() },
                headers: stored.headers.map { Header(name: $0.name, value: Data($0.value).base64EncodedString()) },
                value: Data(stored.value).base64EncodedString())

@@ -707,6 +707,7 @@ final class Outbox: Sendable {
         var headers: [MessageHeader]
         var value: [UInt8]
         var offset: Int64?
+        var timestampMilliseconds: Int64
     }
 
     /// Up to `limit` events of chain `topic`/`partition` from position `from`, with the newest checkpoint.
@@ -718,14 +719,14 @@ final class Outbox: Sendable {
                 guard let headerBytes = row[3] as Data?, let headers = HeaderBlob.decode(Array(headerBytes)),
                       let value = row[4] as Data? else { return nil }
                 return ChainRecord(position: row[0], sequence: row[1], key: (row[2] as Data?).map { Array($0) },
-                                   headers: headers, value: Array(value), offset: row[5])
+                                   headers: headers, value: Array(value), offset: row[5], timestampMilliseconds: row[6])
             }
             let oldest = try Int64.fetchOne(db, sql: """
                 SELECT MIN(position) FROM records WHERE topic = ? AND partition = ? AND kind = 0 AND value IS NOT NULL
                 """, arguments: [topic, partition])
             var events: [ChainRecord] = []
             let rows = try Row.fetchCursor(db.cachedStatement(sql: """
-                SELECT r.position, r.sequence, r.key, r.headers, r.value, d.offset
+                SELECT r.position, r.sequence, r.key, r.headers, r.value, d.offset, COALESCE(r.recorded_at, r.accepted_at)
                 FROM records r LEFT JOIN deliveries d ON d.seq = r.seq
                 WHERE r.topic = ? AND r.partition = ? AND r.kind = 0 AND r.position >= ? AND r.value IS NOT NULL
                 ORDER BY r.position LIMIT ?
@@ -735,7 +736,7 @@ final class Outbox: Sendable {
                 events.append(entry)
             }
             let checkpoint = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT r.position, r.sequence, r.key, r.headers, r.value, d.offset
+                SELECT r.position, r.sequence, r.key, r.headers, r.value, d.offset, COALESCE(r.recorded_at, r.accepted_at)
                 FROM records r LEFT JOIN deliveries d ON d.seq = r.seq
                 WHERE r.topic = ? AND r.partition = ? AND r.kind = 1 AND r.value IS NOT NULL
                 ORDER BY r.position DESC LIMIT 1

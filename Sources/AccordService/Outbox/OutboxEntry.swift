@@ -34,11 +34,13 @@ struct OutboxEntry: Sendable {
     /// The Kafka timestamp an imported event asked for (ms since the epoch); nil: when produced.
     var recordedAtMilliseconds: Int64? = nil
 
-    /// The record to produce.
+    /// The record to produce, timestamped with when the agency recorded it (`recordedtime`) or
+    /// else when the service accepted it: the outbox knows every record's Kafka timestamp, so a
+    /// record fetched from a chain range is the record Kafka holds, timestamp included.
     var producerRecord: ProducerRecord {
         ProducerRecord(topic: chain.topic, key: key, value: value,
                        headers: headers.map { KafkaHeader(key: $0.name, value: $0.value) },
-                       partition: chain.partition, timestampMilliseconds: recordedAtMilliseconds)
+                       partition: chain.partition, timestampMilliseconds: recordedAtMilliseconds ?? acceptedAtMilliseconds)
     }
 }
 
