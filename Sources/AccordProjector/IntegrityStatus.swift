@@ -23,7 +23,7 @@ public final class IntegrityStatus: Sendable {
         public var journalCheckpoints: Int
         /// The most recent signed journal checkpoint.
         public var lastJournalCheckpoint: JournalCheckpoint?
-        /// Ranges of records lost before the projector could read them.
+        /// Ranges of records lost before the projector could read them, and not recovered from their sources.
         public var unread: [UnreadRange]
         /// Records in those ranges.
         public var unreadRecords: Int64 { unread.reduce(0) { $0 + $1.count } }
@@ -73,7 +73,7 @@ public final class IntegrityStatus: Sendable {
     }
 
     /// Takes in what a committed batch changed.
-    func record(_ commit: StoreCommit, chainCheckpoints: Int, unread: [UnreadRange]) {
+    func record(_ commit: StoreCommit, chainCheckpoints: Int, unread: [UnreadRange], recovered: [UnreadRecovery] = []) {
         current.withLock { current in
             let verified = commit.newlyVerified.count
             current.verified += verified
@@ -81,6 +81,9 @@ public final class IntegrityStatus: Sendable {
             current.retracted += commit.retracted.count
             current.chainCheckpoints += chainCheckpoints
             current.unread += unread
+            for recovery in recovered {
+                current.unread.removeAll { $0.topic == recovery.topic && $0.partition == recovery.partition }
+            }
             if let checkpoint = commit.journalCheckpoint {
                 current.journalCheckpoints += 1
                 current.lastJournalCheckpoint = checkpoint

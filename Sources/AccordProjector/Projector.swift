@@ -118,7 +118,7 @@ public final class Projector: Service, Sendable {
             "signer": "\(entry.source)", "keyId": "\(entry.keyId)", "file": "\(keyPath)", "publicFile": "\(publicPath)",
         ])
         let counts = try store.integrityCounts()
-        let unread = try store.unreadRanges()
+        let unread = try store.unreadRanges().filter { $0.recoveredAt == nil }
         var runtime = IntegrityRuntime()
         if let registry = configuration.keyRegistry {
             var verifier = ChainVerifier(registry: registry, maxUnverifiedPerChain: configuration.maxUnverifiedPerChain,
@@ -288,9 +288,11 @@ public final class Projector: Service, Sendable {
     /// What was fetched of a chain from its source in one step.
     struct FetchedRange: Sendable {
         var events: [ChainRangePage.Record] = []
+        /// The chain's newest checkpoint, when the source's chain was read to its end.
         var checkpoint: ChainRangePage.Record?
-        /// The source's chain was read to its end (every record has its Kafka offset).
-        var reachedEnd = false
+        /// The missing records are all here: the source's chain was read to its end, or up to
+        /// the first record held (from there on Kafka has the chain, as held and later records).
+        var complete = false
     }
 
     /// Pages of a chain range fetched in one step of filling a gap.
@@ -298,21 +300,26 @@ public final class Projector: Service, Sendable {
     /// Records asked for per page.
     static let fillPageSize = 1_000
 
-    /// Reads `chain` from its source from `position` on, up to `fillPagesPerStep` pages; stops
-    /// early at a record the source has no Kafka offset for yet (its relay has not heard back).
-    private func fetchRange(_ ranges: any ChainRangeSource, of chain: ChainID, from position: Int64)
+    /// Reads `chain` from its source from `position` on, up to `fillPagesPerStep` pages, until
+    /// its end or the offset `joinAt` (the first record held); stops early at a record the
+    /// source has no Kafka offset for yet (its relay has not heard back).
+    private func fetchRange(_ ranges: any ChainRangeSource, of chain: ChainID, from position: Int64, joinAt: Int64?)
         async throws(ChainRangeError) -> FetchedRange {
         var fetched = FetchedRange()
         var from = position
         for _ in 0..<Self.fillPagesPerStep {
             let page = try await ranges.page(of: chain, from: from, limit: Self.fillPageSize)
             for event in page.events {
-                guard event.offset != nil else { return fetched }
+                guard let offset = event.offset else { return fetched }
+                if let joinAt, offset >= joinAt {
+                    fetched.complete = true
+                    return fetched
+                }
                 fetched.events.append(event)
             }
             guard let next = page.next, !page.events.isEmpty else {
                 fetched.checkpoint = page.checkpoint
-                fetched.reachedEnd = true
+                fetched.complete = true
                 return fetched
             }
             from = next
@@ -323,7 +330,8 @@ public final class Projector: Service, Sendable {
     /// Fills the gaps whose next attempt is due: fetches each chain's missing records from its
     /// source, and hands them, with the records held behind the gap, in the chain's offset
     /// order, to the same checks as consumed records (`ChainVerifier.fill`). The gap closes once
-    /// the source's chain was read to its end; a failed fetch is tried again with back-off.
+    /// the missing records are all in (the source's chain read to its end, or up to the first
+    /// record held); a failed fetch is tried again with back-off.
     private func fillGaps(state: inout ScreenState, inFlight: InFlightBatch, previous: inout StoreBatch?) async throws {
         guard let ranges = configuration.chainRanges, let verifier = state.verifier else { return }
         let now = ContinuousClock.now
@@ -332,34 +340,32 @@ public final class Projector: Service, Sendable {
             guard !Task.isCancelled else { return }
             let chain = gapped.chain
             let from = max(gapped.gap?.filledThrough ?? 0, gapped.verifiedCount) + 1
+            // The records held behind the gap, those of the batch being committed included.
+            try await inFlight.wait()
+            let held = try store.heldRecords(of: chain)
             let fetched: FetchedRange
             do {
-                fetched = try await fetchRange(ranges, of: chain, from: from)
+                fetched = try await fetchRange(ranges, of: chain, from: from, joinAt: held.first?.offset)
             } catch {
                 noteFillFailure(chain, error)
                 publishPending(state.verifier, backfilled: 0)
                 continue
             }
-            // The records held behind the gap, those of the batch being committed included.
-            try await inFlight.wait()
-            let held = try store.heldRecords(of: chain)
             var byOffset: [Int64: ConsumerRecord] = [:]
-            var fetchedOffsets = Set<Int64>()
             for event in fetched.events {
                 guard let offset = event.offset else { continue }
-                fetchedOffsets.insert(offset)
                 byOffset[offset] = Self.consumerRecord(event.message, chain: chain, offset: offset,
                                                        timestamp: event.timestampMilliseconds)
             }
             let reach = fetched.events.compactMap(\.offset).max() ?? -1
             var released: [RecordCoordinates] = []
-            for record in held where fetched.reachedEnd || record.offset <= reach {
-                // The record as Kafka delivered it is the one kept (its own timestamp), not the fetched copy.
+            for record in held where fetched.complete || record.offset <= reach {
+                // The record as Kafka delivered it is the one kept (its own timestamp), not a fetched copy.
                 byOffset[record.offset] = Self.consumerRecord(record.message, chain: chain, offset: record.offset,
                                                               timestamp: record.timestampMilliseconds)
                 released.append(RecordCoordinates(topic: chain.topic, partition: chain.partition, offset: record.offset))
             }
-            if fetched.reachedEnd, let checkpoint = fetched.checkpoint, let offset = checkpoint.offset, byOffset[offset] == nil {
+            if let checkpoint = fetched.checkpoint, let offset = checkpoint.offset, byOffset[offset] == nil {
                 byOffset[offset] = Self.consumerRecord(checkpoint.message, chain: chain, offset: offset,
                                                        timestamp: checkpoint.timestampMilliseconds)
             }
@@ -367,13 +373,20 @@ public final class Projector: Service, Sendable {
             let through = fetched.events.last?.position ?? (from - 1)
             let heldOffsets = Set(held.map(\.offset))
             var prepared = try prepare(records, state: &state, inFlight: previous, origin: .filling) { verifier in
-                if fetched.reachedEnd {
+                if fetched.complete {
                     verifier?.closeGap(in: chain)
                 } else {
                     verifier?.noteFilled(in: chain, through: through, released: released.count)
                 }
             }
             prepared.batch.releasedHeld = released
+            if fetched.complete, servesEverySource(of: chain.topic, ranges), state.verifier?.chains.values.contains(where: {
+                $0.gap != nil && $0.chain.topic == chain.topic && $0.chain.partition == chain.partition
+            }) == false {
+                // Every source that can write to the partition was read: what its unread ranges held is in the journal.
+                prepared.batch.recoveredUnread.append(UnreadRecovery(topic: chain.topic, partition: chain.partition,
+                                                                     at: ServiceClock.system.now()))
+            }
             prepared.backfilled = prepared.batch.entries.filter {
                 $0.entry.coordinates.topic == chain.topic && !heldOffsets.contains($0.entry.coordinates.offset)
             }.count
@@ -387,7 +400,7 @@ public final class Projector: Service, Sendable {
                 "applied": "\(prepared.batch.entries.count)", "refused": "\(prepared.rejected.count)",
                 "throughPosition": "\(through)",
             ]
-            if fetched.reachedEnd {
+            if fetched.complete {
                 logger.notice("chain gap filled from its source", metadata: summary)
             } else {
                 logger.info("chain gap: a step filled from its source", metadata: summary)
@@ -396,6 +409,13 @@ public final class Projector: Service, Sendable {
             let batch = prepared
             inFlight.start { try await self.finish(batch) }
         }
+    }
+
+    /// True when every registered source that owns `topic` has a chain endpoint: only then can
+    /// skipped records of the topic all be fetched again.
+    private func servesEverySource(of topic: String, _ ranges: any ChainRangeSource) -> Bool {
+        guard let owner = AccordTopic(name: topic)?.owner, let registry = configuration.keyRegistry else { return false }
+        return registry.keys.map(\.source).filter { EventSource(urn: $0)?.kind == owner }.allSatisfy(ranges.serves)
     }
 
     private static func consumerRecord(_ message: BinaryMessage, chain: ChainID, offset: Int64, timestamp: Int64?) -> ConsumerRecord {
@@ -704,7 +724,8 @@ public final class Projector: Service, Sendable {
         runtime.verifier = prepared.verifier
         let installed = runtime
         self.runtime.withLock { $0 = installed }
-        integrity.record(committed, chainCheckpoints: batch.chainCheckpoints.count, unread: batch.unreadRanges)
+        integrity.record(committed, chainCheckpoints: batch.chainCheckpoints.count, unread: batch.unreadRanges,
+                         recovered: batch.recoveredUnread)
         appliedOffsets.withLock { applied in
             for offset in batch.offsets {
                 let key = TopicPartition(topic: offset.topic, partition: offset.partition)

@@ -160,6 +160,24 @@ public struct DeadLetterEntry: Sendable, Hashable {
 
 /// A range of a partition's records the projector could no longer read: an offset reset
 /// skipped them (broker retention dropped them before they were read).
+/// The unread ranges of one partition, recovered: the events among them were fetched from their sources.
+public struct UnreadRecovery: Sendable, Hashable {
+    /// Kafka topic.
+    public var topic: String
+    /// Kafka partition.
+    public var partition: Int32
+    /// When (the projector's clock).
+    public var at: Timestamp
+
+    /// A recovery.
+    public init(topic: String, partition: Int32, at: Timestamp) {
+        self.topic = topic
+        self.partition = partition
+        self.at = at
+    }
+}
+
+/// Records of a partition the projector could not read (an offset reset skipped them).
 public struct UnreadRange: Sendable, Hashable, CustomStringConvertible {
     /// Kafka topic.
     public var topic: String
@@ -171,14 +189,18 @@ public struct UnreadRange: Sendable, Hashable, CustomStringConvertible {
     public var until: Int64
     /// When the projector noticed (its clock).
     public var detectedAt: Timestamp
+    /// When every chain of the partition was read again from its source to its end, so the
+    /// events among the records skipped are in the journal (nil while they may be missing).
+    public var recoveredAt: Timestamp?
 
     /// Creates a range.
-    public init(topic: String, partition: Int32, from: Int64, until: Int64, detectedAt: Timestamp) {
+    public init(topic: String, partition: Int32, from: Int64, until: Int64, detectedAt: Timestamp, recoveredAt: Timestamp? = nil) {
         self.topic = topic
         self.partition = partition
         self.from = from
         self.until = until
         self.detectedAt = detectedAt
+        self.recoveredAt = recoveredAt
     }
 
     /// Number of records not read.
@@ -301,6 +323,9 @@ public struct StoreBatch: Sendable {
     public var retractions: [Retraction] = []
     /// Records to keep behind their chain's gap.
     public var heldRecords: [HeldRecord] = []
+    /// Partitions whose unread ranges are recovered by this batch: every chain of the partition
+    /// was read from its source to its end.
+    public var recoveredUnread: [UnreadRecovery] = []
     /// Held records given back in this batch (applied or refused): no longer kept.
     public var releasedHeld: [RecordCoordinates] = []
 

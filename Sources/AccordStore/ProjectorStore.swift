@@ -240,7 +240,7 @@ public final class ProjectorStore: Sendable {
         }
     }
 
-    /// Every range of records the projector could not read, oldest first.
+    /// Every range of records the projector could not read, oldest first, recovered or not.
     public func unreadRanges() throws -> [UnreadRange] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM unread_ranges ORDER BY id").map { row in
@@ -248,8 +248,16 @@ public final class ProjectorStore: Sendable {
                 guard let instant = Timestamp(rfc3339: detected) else {
                     throw StoreError("unread range \(row["id"] as Int64): detection time '\(detected.prefix(40))' is not an instant")
                 }
+                let recoveredText: String? = row["recovered_at"]
+                var recovered: Timestamp?
+                if let recoveredText {
+                    guard let at = Timestamp(rfc3339: recoveredText) else {
+                        throw StoreError("unread range \(row["id"] as Int64): recovery time '\(recoveredText.prefix(40))' is not an instant")
+                    }
+                    recovered = at
+                }
                 return UnreadRange(topic: row["topic"], partition: Int32(truncatingIfNeeded: row["partition"] as Int64),
-                                   from: row["from_offset"], until: row["until_offset"], detectedAt: instant)
+                                   from: row["from_offset"], until: row["until_offset"], detectedAt: instant, recoveredAt: recovered)
             }
         }
     }

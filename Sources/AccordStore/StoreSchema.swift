@@ -176,6 +176,7 @@ enum StoreSchema {
                   source TEXT NOT NULL, key BLOB, headers BLOB NOT NULL, value BLOB NOT NULL, timestamp_ms INTEGER,
                   held_ns INTEGER NOT NULL, PRIMARY KEY (topic, partition, "offset")) WITHOUT ROWID;
                 CREATE INDEX held_records_chain ON held_records (source, topic, partition, "offset");
+                ALTER TABLE unread_ranges ADD COLUMN recovered_at TEXT;
                 """)
         }
         return migrator

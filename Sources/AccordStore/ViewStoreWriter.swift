@@ -213,6 +213,11 @@ public struct ViewStoreWriter: Sendable {
                 INSERT INTO unread_ranges (topic, partition, from_offset, until_offset, detected_at) VALUES (?, ?, ?, ?, ?)
                 """, arguments: [range.topic, Int64(range.partition), range.from, range.until, range.detectedAt.rfc3339])
         }
+        for recovery in batch.recoveredUnread {
+            try db.execute(sql: """
+                UPDATE unread_ranges SET recovered_at = ? WHERE topic = ? AND partition = ? AND recovered_at IS NULL
+                """, arguments: [recovery.at.rfc3339, recovery.topic, Int64(recovery.partition)])
+        }
         let putOffset = try db.cachedStatement(sql: """
             INSERT INTO consumer_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
             ON CONFLICT(topic, partition) DO UPDATE SET next_offset = max(next_offset, excluded.next_offset)

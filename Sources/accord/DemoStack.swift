@@ -112,7 +112,11 @@ final class DemoStack: @unchecked Sendable {
             "--store", data.appendingPathComponent("projector.sqlite").path,
             "--key-registry", registry.path,
             "--area-offices", areaOffices.path,
-        ] + Self.quickGroupRecovery)
+        ] + Self.quickGroupRecovery + agencyEndpoints.flatMap { endpoint -> [String] in
+            // Where each source serves its chains: a gap in one is filled from there, not lost.
+            guard let source = EventSource(kind: endpoint.kind, agencyId: endpoint.agencyId) else { return [] }
+            return ["--chain-endpoint", "\(source.urn)=http://127.0.0.1:\(endpoint.port)"]
+        })
         for endpoint in agencyEndpoints {
             guard let process = processes.first(where: { $0.name == "\(endpoint.kind.rawValue)-service-\(endpoint.agencyId)" }) else { continue }
             try await waitHealthy(process, "http://127.0.0.1:\(endpoint.port)/health")
