@@ -137,6 +137,24 @@ public enum JournalAudit {
             }
             checkChainCheckpoints(store: store)
             if summary.fault == nil { findSequenceGaps() }
+            if summary.fault == nil { findMissingRecords(store: store) }
+        }
+
+        /// Unread ranges not recovered and chains with a gap, as the projector stored them.
+        mutating func findMissingRecords(store: ProjectorStore) {
+            do {
+                let ranges = try store.unreadRanges()
+                summary.unreadRanges = ranges.filter { $0.recoveredAt == nil }
+                summary.recoveredUnreadRanges = ranges.count - summary.unreadRanges.count
+                let held = try store.heldCounts()
+                summary.pendingChains = try store.chainStates().compactMap { state in
+                    guard let gap = state.gap else { return nil }
+                    return AuditSummary.PendingChain(chain: state.chain, cause: gap.cause.rawValue,
+                                                     held: held[state.chain] ?? gap.held, verifiedCount: state.verifiedCount)
+                }
+            } catch {
+                summary.fault = AuditFault(kind: .unreadable, message: "unread ranges, chain states or held records: \(error)")
+            }
         }
 
         /// Thrown out of the journal walk at the first fault.

@@ -118,6 +118,13 @@ public struct AuditSummary: Sendable, Hashable {
     public var unlinked: Int64 = 0
     /// Missing per-source sequence numbers (findings, not corruption).
     public var sequenceGaps: [SequenceGap] = []
+    /// Ranges of Kafka records the projector skipped unread and has not recovered since: events
+    /// in them may be missing from the journal.
+    public var unreadRanges: [UnreadRange] = []
+    /// Unread ranges whose records were fetched again from their sources since.
+    public var recoveredUnreadRanges: Int = 0
+    /// Chains the projector knows events are missing from, with their later records held.
+    public var pendingChains: [PendingChain] = []
     /// Remarks about what could not be checked.
     public var notes: [String] = []
     /// The first fault, nil when intact.
@@ -125,6 +132,31 @@ public struct AuditSummary: Sendable, Hashable {
 
     /// True when no fault was found.
     public var isIntact: Bool { fault == nil }
+
+    /// True when the store knows of no missing records: no unread range is unrecovered and no
+    /// chain is pending. An intact journal can still be incomplete.
+    public var isComplete: Bool { unreadRanges.isEmpty && pendingChains.isEmpty }
+
+    /// A chain with a gap: events the projector has not received, later records held in the
+    /// store until the chain's source serves the missing ones.
+    public struct PendingChain: Sendable, Hashable {
+        /// The chain.
+        public var chain: ChainID
+        /// How the gap showed (`broken-link`, `checkpoint-ahead`, `unread-records`).
+        public var cause: String
+        /// Records of the chain held behind the gap.
+        public var held: Int
+        /// Events of the chain verified so far (the gap starts after them).
+        public var verifiedCount: Int64
+
+        /// A pending chain.
+        public init(chain: ChainID, cause: String, held: Int, verifiedCount: Int64) {
+            self.chain = chain
+            self.cause = cause
+            self.held = held
+            self.verifiedCount = verifiedCount
+        }
+    }
 
     /// Creates an empty summary.
     public init() {}
@@ -165,14 +197,43 @@ public struct AuditSummary: Sendable, Hashable {
                 lines.append("sequence gaps: \(sequenceGaps.count) (accountability findings, not corruption)")
                 lines.append(contentsOf: sequenceGaps.map { "  \($0)" })
             }
+            lines.append(contentsOf: completenessLines)
         }
         lines.append(contentsOf: notes.map { "note: \($0)" })
         return lines.joined(separator: "\n")
     }
 
-    /// The outcome in the report model's terms.
+    /// What the store says is missing: unrecovered unread ranges and pending chains, one line
+    /// each, headed by a count.
+    var completenessLines: [String] {
+        var lines: [String] = []
+        if unreadRanges.isEmpty {
+            lines.append("unread records: none" + (recoveredUnreadRanges > 0 ? " (\(recoveredUnreadRanges) range(s) skipped and recovered from their sources since)" : ""))
+        } else {
+            let records = unreadRanges.reduce(Int64(0)) { $0 + $1.count }
+            lines.append("unread records: \(records) in \(unreadRanges.count) range(s) the projector skipped and has not recovered: events in them may be missing from the journal")
+            for range in unreadRanges {
+                lines.append("  \(range.topic)/\(range.partition) offsets \(range.from)…\(range.until - 1) (\(range.count) record\(range.count == 1 ? "" : "s")), detected \(range.detectedAt.rfc3339)")
+            }
+        }
+        if pendingChains.isEmpty {
+            lines.append("pending chains: none")
+        } else {
+            let held = pendingChains.reduce(0) { $0 + $1.held }
+            lines.append("pending chains: \(pendingChains.count), with \(held) record(s) held until the chain's source serves the events missing before them")
+            for pending in pendingChains {
+                lines.append("  \(pending.chain): \(pending.cause) after event \(pending.verifiedCount), \(pending.held) held")
+            }
+        }
+        if !isComplete { lines.append("journal INCOMPLETE: the store knows of records it has not applied (see above)") }
+        return lines
+    }
+
+    /// The outcome in the report model's terms: passed only when intact and complete.
     public var outcome: VerificationOutcome {
-        VerificationOutcome(passed: isIntact, summary: text.split(separator: "\n").first.map(String.init) ?? "",
-                            problems: fault.map { ["\($0)"] } ?? [])
+        var problems = fault.map { ["\($0)"] } ?? []
+        if isIntact, !isComplete { problems.append(contentsOf: completenessLines.filter { !$0.hasPrefix("  ") && !$0.hasSuffix(": none") }) }
+        return VerificationOutcome(passed: isIntact && isComplete,
+                                   summary: text.split(separator: "\n").first.map(String.init) ?? "", problems: problems)
     }
 }

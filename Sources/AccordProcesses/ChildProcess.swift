@@ -23,7 +23,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let process: Process
     private let output: Pipe
 
-    /// Starts `executable` (a path) with `arguments`; stderr goes to `logFile`, stdout to a pipe.
+    /// Starts `executable` (a path) with `arguments`; stderr is appended to `logFile`, stdout goes to a pipe.
     public init(name: String, executable: URL, arguments: [String], logFile: URL,
                 environment: [String: String]? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -32,14 +32,19 @@ public final class ChildProcess: @unchecked Sendable {
         self.name = name
         self.logFile = logFile
         try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        // A restarted process (same name) writes on after its predecessor's last line.
+        if !FileManager.default.fileExists(atPath: logFile.path) {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        }
         process = Process()
         process.executableURL = executable
         process.arguments = arguments
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
-        process.standardError = try FileHandle(forWritingTo: logFile)
+        let log = try FileHandle(forWritingTo: logFile)
+        try log.seekToEnd()
+        process.standardError = log
         output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice

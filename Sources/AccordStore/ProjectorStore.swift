@@ -306,6 +306,22 @@ extension ProjectorStore {
         }
     }
 
+    /// How many journal entries each event id has (retracted entries included), by lowercase
+    /// UUID text; an id the projector applied twice counts 2.
+    public func journalIdCounts() throws -> [String: Int] {
+        try pool.read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT event_id, COUNT(*) FROM journal GROUP BY event_id") {
+                let id: Data = row[0]
+                guard let uuid = uuid(fromStored: id) else {
+                    throw StoreError("a journal entry has an event id of \(id.count) bytes, not a UUID")
+                }
+                out[uuid.lowercasedString] = row[1]
+            }
+            return out
+        }
+    }
+
     /// Numbers of cases and contracts in the view.
     public func subjectCounts() throws -> (cases: Int, contracts: Int) {
         try pool.read { db in

@@ -7,6 +7,6 @@ struct AccordCommand: AsyncParsableCommand {
         commandName: "accord",
         abstract: "Accord: a multi-agency partnership event bus for community justice.",
         subcommands: [DemoCommand.self, BrokerCommand.self, TopicsCommand.self, PublishCommand.self, AuditCommand.self, KeysCommand.self,
-                      BenchCommand.self]
+                      BenchCommand.self, ChaosCommand.self]
     )
 }

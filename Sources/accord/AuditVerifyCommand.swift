@@ -20,10 +20,13 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         every signed journal checkpoint's signature (the projector's key, --projector-key-pub, default
         <store>.projector-key.pub.json), entry hash and view digest (the journal is replayed through the
         projection with --rules); and per-source sequence numbers (gaps are reported as findings, not
-        corruption). The store is opened read-only.
+        corruption). It also lists what the store knows is missing: ranges of Kafka records the
+        projector skipped unread and has not recovered, and chains pending a gap (their later records
+        held until the chain's source serves the missing events). The store is opened read-only.
 
-        Exit status: 0 intact (with a summary), 1 the first bad entry and what is wrong with it,
-        2 usage error (missing or unreadable store, registry or key file).
+        Exit status: 0 intact and complete (with a summary), 1 the first bad entry and what is wrong
+        with it, 2 usage error (missing or unreadable store, registry or key file), 3 intact but
+        incomplete (unread records or pending chains, listed).
         """
     )
 
@@ -83,12 +86,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         } catch {
             usage("--store \(store): \(error)")
         }
-        if summary.isIntact {
-            print(summary.text)
-            return
-        }
         print(summary.text)
-        throw ExitCode(1)
+        if !summary.isIntact { throw ExitCode(1) }
+        if !summary.isComplete { throw ExitCode(3) }
     }
 
     private func readRegistry(_ path: String, what: String) -> KeyRegistry {

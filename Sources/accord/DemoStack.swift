@@ -9,8 +9,9 @@ import Synchronization
 
 /// The processes of `accord demo`: broker, one service per simulated agency, projector.
 final class DemoStack: @unchecked Sendable {
-    // @unchecked: the process list is written while starting, by the command's task only,
-    // and read afterwards.
+    // @unchecked: the endpoint list is written while starting, by the command's task only, and
+    // read afterwards; the process list is behind a lock, as `accord chaos` restarts processes
+    // while others read it.
 
     /// One running agency service.
     struct AgencyEndpoint: Sendable {
@@ -25,8 +26,25 @@ final class DemoStack: @unchecked Sendable {
     let data: URL
     let projectorPort: Int
     let partitions: Int
-    private(set) var processes: [ChildProcess] = []
+    private let running = Mutex<[Launched]>([])
     private(set) var agencyEndpoints: [AgencyEndpoint] = []
+    /// The embedded broker's bootstrap servers, once started.
+    private(set) var bootstrap = ""
+
+    /// A process with the command line it was started with, to start it again the same way.
+    private struct Launched {
+        var process: ChildProcess
+        let executable: String
+        let arguments: [String]
+    }
+
+    /// The running processes (the latest instance of each name).
+    var processes: [ChildProcess] { running.withLock { $0.map(\.process) } }
+
+    /// The latest instance of the process called `name`.
+    func process(named name: String) -> ChildProcess? {
+        running.withLock { $0.first { $0.process.name == name }?.process }
+    }
 
     init(binaries: URL, data: URL, projectorPort: Int, partitions: Int) {
         self.binaries = binaries
@@ -45,7 +63,23 @@ final class DemoStack: @unchecked Sendable {
     private func launch(_ name: String, _ executable: String, _ arguments: [String]) throws -> ChildProcess {
         let process = try ChildProcess(name: name, executable: binaries.appendingPathComponent(executable),
                                        arguments: arguments, logFile: data.appendingPathComponent("logs/\(name).log"))
-        processes.append(process)
+        running.withLock { $0.append(Launched(process: process, executable: executable, arguments: arguments)) }
+        return process
+    }
+
+    /// Kills the process called `name` at once (SIGKILL, as a crash would), waits `pause`, and
+    /// starts it again with its own command line. Returns the new instance.
+    func crashAndRestart(_ name: String, pause: Duration) async throws -> ChildProcess {
+        guard let launched = running.withLock({ $0.first { $0.process.name == name } }) else {
+            throw ChildProcessError("no process called \(name) runs")
+        }
+        launched.process.kill()
+        try await Task.sleep(for: pause)
+        let process = try ChildProcess(name: name, executable: binaries.appendingPathComponent(launched.executable),
+                                       arguments: launched.arguments, logFile: launched.process.logFile)
+        running.withLock { list in
+            if let index = list.firstIndex(where: { $0.process.name == name }) { list[index].process = process }
+        }
         return process
     }
 
@@ -93,6 +127,7 @@ final class DemoStack: @unchecked Sendable {
         try makeKeys(config: config)
         let broker = try launch("broker", "accord", ["broker", "--brokers", "1", "--partitions", "\(partitions)"])
         let bootstrap = try await Task.detached { try broker.readFirstLine() }.value
+        self.bootstrap = bootstrap
         var port = projectorPort
         for agency in agencies(for: config) {
             port += 1
@@ -124,7 +159,7 @@ final class DemoStack: @unchecked Sendable {
         try await waitHealthy(projector, "http://127.0.0.1:\(projectorPort)/health")
     }
 
-    private func waitHealthy(_ process: ChildProcess, _ url: String) async throws {
+    func waitHealthy(_ process: ChildProcess, _ url: String) async throws {
         do {
             try await HTTPProbe.waitUntilOK(url, timeout: .seconds(120)) { process.isRunning }
         } catch {
@@ -223,13 +258,16 @@ final class DemoStack: @unchecked Sendable {
         for endpoint in agencyEndpoints {
             try await waitUntilDrained(endpoint)
         }
-        guard let projector = processes.first(where: { $0.name == "projector" }) else { return CatchUp(events: 0, unreadRecords: 0) }
+        guard process(named: "projector") != nil else { return CatchUp(events: 0, unreadRecords: 0) }
         let bar = ProgressBar(total: expected, label: "projecting")
         var last = "no answer"
         var lastEvents = -1
         var stalledSince = ContinuousClock.now
         while true {
-            guard projector.isRunning else { throw ChildProcessError("the projector exited; its log:\n\(projector.logTail())") }
+            // Looked up each round: `accord chaos` restarts the projector under a new instance.
+            if let projector = process(named: "projector"), !projector.isRunning {
+                throw ChildProcessError("the projector exited; its log:\n\(projector.logTail())")
+            }
             if let response = try? await HTTPProbe.get("http://127.0.0.1:\(projectorPort)/ready"),
                let body = try? response.json() as? [String: Any] {
                 let events = body["events"] as? Int ?? 0
@@ -249,7 +287,7 @@ final class DemoStack: @unchecked Sendable {
             }
             if ContinuousClock.now - stalledSince > .seconds(120) {
                 bar.finish(note: "stalled")
-                throw ChildProcessError("the projector made no progress for 2 minutes (\(last)); its log:\n\(projector.logTail())")
+                throw ChildProcessError("the projector made no progress for 2 minutes (\(last)); its log:\n\(process(named: "projector")?.logTail() ?? "")")
             }
             try await Task.sleep(for: .milliseconds(250))
         }

@@ -172,3 +172,46 @@ func runAccord(_ executable: String, _ arguments: [String]) throws -> (status: I
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+@Suite("accord audit verify: what the store knows is missing")
+struct VerifyCompletenessTests {
+    @Test("an unrecovered unread range and a pending chain make an intact journal incomplete; the CLI exits 3")
+    func incomplete() throws {
+        let upcaster = EventUpcaster(areaOffices: .simulatedPartnership)
+        let fixture = try VerifyFixture.make(upcaster: upcaster)
+        defer { fixture.remove() }
+        #expect(try fixture.verify(upcaster: upcaster).isComplete)
+        try fixture.tamper("""
+            INSERT INTO unread_ranges (topic, partition, from_offset, until_offset, detected_at)
+            VALUES ('probation.case-events.v1', 3, 100, 140, '2026-04-12T10:00:00Z'),
+                   ('probation.case-events.v1', 4, 7, 9, '2026-04-12T10:00:00Z')
+            """)
+        try fixture.tamper("UPDATE unread_ranges SET recovered_at = '2026-04-12T10:05:00Z' WHERE partition = 4")
+        try fixture.tamper("""
+            UPDATE chain_states SET state = json_set(state, '$.gap', json('{"cause":"broken-link","held":2}'))
+            WHERE rowid = (SELECT min(rowid) FROM chain_states)
+            """)
+        let summary = try fixture.verify(upcaster: upcaster)
+        #expect(summary.isIntact, "missing records are not corruption")
+        #expect(!summary.isComplete)
+        #expect(summary.unreadRanges.count == 1)
+        #expect(summary.unreadRanges.first?.count == 40)
+        #expect(summary.recoveredUnreadRanges == 1)
+        let pending = try #require(summary.pendingChains.first)
+        #expect(summary.pendingChains.count == 1)
+        #expect(pending.cause == "broken-link")
+        #expect(pending.held == 2)
+        #expect(summary.text.contains("unread records: 40 in 1 range(s)"))
+        #expect(summary.text.contains("probation.case-events.v1/3 offsets 100…139 (40 records)"))
+        #expect(summary.text.contains("pending chains: 1"))
+        #expect(summary.text.contains("journal INCOMPLETE"))
+        #expect(!summary.outcome.passed)
+
+        let accord = verifyRepoRoot.appendingPathComponent(".build/debug/accord").path
+        try #require(FileManager.default.isExecutableFile(atPath: accord), "build the accord executable first")
+        let run = try runAccord(accord, ["audit", "verify", "--store", fixture.path, "--key-registry", fixture.registryPath,
+                                         "--projector-key-pub", fixture.projectorKeyPath])
+        #expect(run.status == 3, "\(run.output)")
+        #expect(run.output.contains("pending chains: 1"))
+    }
+}
