@@ -164,8 +164,9 @@ let package = Package(
             name: "accord",
             dependencies: [
                 "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation", "AccordProcesses", "AccordAudit",
-                "AccordIntegrity", "AccordBenchmark",
+                "AccordIntegrity", "AccordBenchmark", "AccordHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -42,8 +42,12 @@ public final class EmbeddedKafkaCluster: Sendable {
         case requestTimedOut = 7
         /// NETWORK_EXCEPTION (retriable).
         case networkException = 13
+        /// COORDINATOR_LOAD_IN_PROGRESS (retriable).
+        case coordinatorLoadInProgress = 14
         /// COORDINATOR_NOT_AVAILABLE (retriable).
         case coordinatorNotAvailable = 15
+        /// NOT_COORDINATOR (retriable).
+        case notCoordinator = 16
         /// NOT_ENOUGH_REPLICAS (retriable).
         case notEnoughReplicas = 19
         /// NOT_ENOUGH_REPLICAS_AFTER_APPEND (retriable).

@@ -1,7 +1,9 @@
 import AccordEvents
 import AccordKafka
+import AccordHTTP
 import ArgumentParser
 import Foundation
+import Hummingbird
 import Logging
 import ServiceLifecycle
 
@@ -22,11 +24,18 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Partitions per Accord topic.")
     var partitions: Int32 = 6
 
+    @Option(name: .customLong("fault-port"),
+            help: "Serve the fault control API (POST /v1/faults) on this loopback port; off unless given.")
+    var faultPort: Int?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard (1...16).contains(brokers) else { throw ValidationError("--brokers must be between 1 and 16, got \(brokers)") }
         guard (1...1024).contains(partitions) else { throw ValidationError("--partitions must be between 1 and 1024, got \(partitions)") }
+        if let faultPort, !(1...65_535).contains(faultPort) {
+            throw ValidationError("--fault-port must be a TCP port, got \(faultPort)")
+        }
     }
 
     func run() async throws {
@@ -45,8 +54,24 @@ struct BrokerCommand: AsyncParsableCommand {
             "partitions": "\(partitions)",
             "topics": "\(AccordTopic.all.map(\.name).joined(separator: ","))",
         ])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let faultPort {
+            let topics = Dictionary(uniqueKeysWithValues: AccordTopic.all.map { ($0.name, partitions) })
+            let api = BrokerFaultAPI(cluster: cluster, topics: topics, logger: logger)
+            let application = Application(
+                router: api.router(), server: HTTPServerSetup.http1(),
+                configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: faultPort)),
+                onServerRunning: { channel in
+                    logger.notice("fault control listening", metadata: [
+                        "url": "http://127.0.0.1:\(channel.localAddress?.port ?? faultPort)/v1/faults"])
+                },
+                logger: logger)
+            services.append(.init(service: application))
+        }
+        // Last, so that the fault control stops before the cluster it drives.
+        services.append(.init(service: EmbeddedBrokerService(cluster: cluster)))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: EmbeddedBrokerService(cluster: cluster))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

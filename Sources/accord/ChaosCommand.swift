@@ -18,7 +18,10 @@ struct ChaosCommand: AsyncParsableCommand {
         Starts the same processes as `accord demo` (embedded broker, one service per agency, projector), \
         publishes a seeded caseload through the services' HTTP intake, and meanwhile kills (SIGKILL) the \
         projector --projector-kills times and every agency service --service-kills times, at random \
-        moments about --interval seconds apart, restarting each with its own command line. The publisher \
+        moments about --interval seconds apart, restarting each with its own command line. Between the \
+        kills it injects --broker-faults faults through the embedded broker's fault control (3 brokers): \
+        a broker down and up again, leader moves, errors on Produce, Fetch, OffsetCommit and JoinGroup, \
+        high round-trip times, each kind in turn. The publisher \
         retries while a service restarts, so an event may be sent twice. Once every kill is done, every \
         outbox has drained and the projector is ready, it stops the projector and checks its store:
 
@@ -28,7 +31,7 @@ struct ChaosCommand: AsyncParsableCommand {
           audit      `accord audit verify`: journal intact, complete, no sequence gap
 
         and prints one line: `lost: N, doubled: N, …`. Exit status 0 when every count is 0, 1 otherwise.
-        --quick is a short run (150 cases, 3 projector kills, 1 per service) for the test suite.
+        --quick is a short run (150 cases, 3 projector kills, 1 per service, each broker fault once) for the test suite.
         """)
 
     @Option(help: "Number of cases to simulate (default 2,400: about 50,000 events; --quick: 150).")
@@ -43,7 +46,11 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(name: .customLong("service-kills"), help: "Times each agency service is killed (default 2; --quick: 1).")
     var serviceKills: Int?
 
-    @Option(help: "Mean seconds between two kills (default 6; --quick: 2).")
+    @Option(name: .customLong("broker-faults"),
+            help: "Broker faults injected through the embedded broker's fault control, every kind in turn (default 14; --quick: 7; 0: none).")
+    var brokerFaults: Int?
+
+    @Option(help: "Mean seconds between two kills or faults (default 6; --quick: 2).")
     var interval: Double?
 
     @Option(help: "Port of the projector's query API; agency services take the following ports.")
@@ -55,12 +62,13 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Folder for the store, keys and every process's log (recreated on start).")
     var dataDir: String = ".accord-chaos"
 
-    @Flag(help: "A short run for the test suite: 150 cases, 3 projector kills, 1 per service, 2 s apart.")
+    @Flag(help: "A short run for the test suite: 150 cases, 3 projector kills, 1 per service, each broker fault once, 2 s apart.")
     var quick = false
 
     func validate() throws {
         if let cases, cases < 1 { throw ValidationError("--cases must be at least 1, got \(cases)") }
         if let projectorKills, projectorKills < 0 { throw ValidationError("--projector-kills must be 0 or more, got \(projectorKills)") }
+        if let brokerFaults, brokerFaults < 0 { throw ValidationError("--broker-faults must be 0 or more, got \(brokerFaults)") }
         if let serviceKills, serviceKills < 0 { throw ValidationError("--service-kills must be 0 or more, got \(serviceKills)") }
         if let interval, !(interval > 0) { throw ValidationError("--interval must be more than 0 seconds, got \(interval)") }
         guard (1...65_000).contains(port) else { throw ValidationError("--port must be a TCP port, got \(port)") }
@@ -71,15 +79,22 @@ struct ChaosCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = ChaosPlan(cases: cases ?? (quick ? 150 : 2_400), projectorKills: projectorKills ?? (quick ? 3 : 20),
-                             serviceKills: serviceKills ?? (quick ? 1 : 2), interval: interval ?? (quick ? 2 : 6), seed: seed)
+                             serviceKills: serviceKills ?? (quick ? 1 : 2),
+                             brokerFaults: brokerFaults ?? (quick ? ChaosFault.allCases.count : 2 * ChaosFault.allCases.count),
+                             interval: interval ?? (quick ? 2 : 6), seed: seed)
         let simulation = try Simulation(config: SimulationConfig(cases: plan.cases, seed: seed, start: DemoCommand.aYearAgo()))
         let simulated = simulation.run()
         let submissions = DemoCommand.recorded(simulated.submissions, as: simulation.delivered(simulated), now: Date())
         let data = URL(fileURLWithPath: dataDir, isDirectory: true)
         try? FileManager.default.removeItem(at: data)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let config = simulation.config
+        let agencies = config.probationOffices.count + config.providers.count + config.commissioners.count
+        // The fault control takes the port after the agency services'.
         let stack = DemoStack(binaries: DemoCommand.binaries, data: data, projectorPort: port,
-                              partitions: partitions ?? DemoCommand.partitions(for: simulated.submissions))
+                              partitions: partitions ?? DemoCommand.partitions(for: simulated.submissions),
+                              brokers: plan.brokerFaults > 0 ? ChaosFault.brokers : 1,
+                              faultPort: plan.brokerFaults > 0 ? port + agencies + 1 : nil)
         let run = ChaosRun(stack: stack, plan: plan)
         var outcome: ChaosOutcome?
         let interrupted: Bool
@@ -111,6 +126,7 @@ struct ChaosPlan: Sendable {
     let cases: Int
     let projectorKills: Int
     let serviceKills: Int
+    let brokerFaults: Int
     let interval: Double
     let seed: UInt64
 }
@@ -123,6 +139,7 @@ struct ChaosOutcome: Sendable {
     var doubled = 0
     var projectorKills = 0
     var serviceKills = 0
+    var brokerFaults = 0
     var rebuildDifferences = 0
     var auditFindings = 0
     var problems: [String] = []
@@ -132,7 +149,8 @@ struct ChaosOutcome: Sendable {
     /// `lost: 0, doubled: 0, …`: the line the test suite and `docs/reliability.md` read.
     var summary: String {
         "lost: \(lost), doubled: \(doubled), rebuild differences: \(rebuildDifferences), audit findings: \(auditFindings), "
-            + "accepted: \(accepted), journaled: \(journaled), projector kills: \(projectorKills), service kills: \(serviceKills)"
+            + "accepted: \(accepted), journaled: \(journaled), projector kills: \(projectorKills), service kills: \(serviceKills), "
+            + "broker faults: \(brokerFaults)"
     }
 }
 
@@ -160,7 +178,8 @@ final class ChaosRun: @unchecked Sendable {
         try await stack.start(config: config)
         let services = stack.agencyEndpoints
         Self.say("Chaos: \(submissions.count) events about \(plan.cases) cases through \(services.count) agency services; "
-                 + "killing the projector \(plan.projectorKills)× and each service \(plan.serviceKills)×, about every \(plan.interval) s…")
+                 + "killing the projector \(plan.projectorKills)× and each service \(plan.serviceKills)×, "
+                 + "injecting \(plan.brokerFaults) broker faults, about every \(plan.interval) s…")
         let killer = Task { try await self.crash(services: services) }
         let report: PublishReport
         do {
@@ -176,10 +195,12 @@ final class ChaosRun: @unchecked Sendable {
         outcome.accepted = report.accepted
         outcome.projectorKills = kills.projector
         outcome.serviceKills = kills.services
+        outcome.brokerFaults = kills.faults
         if !report.rejected.isEmpty {
             outcome.problems.append("\(report.rejected.count) events refused by the intake: \(report.rejected.prefix(3).map(\.reason))")
         }
-        Self.say("Published \(report.accepted) events; \(kills.projector) projector and \(kills.services) service kills. Waiting for every outbox and the projector…")
+        Self.say("Published \(report.accepted) events; \(kills.projector) projector and \(kills.services) service kills, "
+                 + "\(kills.faults) broker faults. Waiting for every outbox and the projector…")
         let caught = try await stack.waitUntilCaughtUp(expected: report.accepted)
         try await waitUntilReady(expected: report.accepted, seen: caught.events)
         // The store is checked at rest: the projector commits what it applied and stops.
@@ -191,36 +212,51 @@ final class ChaosRun: @unchecked Sendable {
     /// Simulated days per second so that publishing lasts about as long as the kills take, and
     /// every kill falls in the middle of the ingest rather than after it.
     private func pace(config: SimulationConfig, services: Int) -> Double {
-        let kills = plan.projectorKills + plan.serviceKills * services
+        let kills = plan.projectorKills + plan.serviceKills * services + plan.brokerFaults
         guard kills > 0 else { return 0 }
         let days = Double(config.endTime.secondsSinceEpoch - config.startTime.secondsSinceEpoch) / 86_400
         return max(days, 1) / (Double(kills) * plan.interval)
     }
 
-    /// Kills processes at random moments until every planned kill is done; returns the counts.
-    private func crash(services: [DemoStack.AgencyEndpoint]) async throws -> (projector: Int, services: Int) {
+    /// One step of the schedule: a process to kill, or a broker fault to inject.
+    private enum Step {
+        case kill(String)
+        case fault(ChaosFault)
+    }
+
+    /// Kills processes and injects broker faults at random moments until every planned one is
+    /// done; returns the counts.
+    private func crash(services: [DemoStack.AgencyEndpoint]) async throws -> (projector: Int, services: Int, faults: Int) {
         var random = SplitMix64(seed: plan.seed ^ 0xC4A0_5EED)
-        var targets = Array(repeating: "projector", count: plan.projectorKills)
+        var steps = Array(repeating: Step.kill("projector"), count: plan.projectorKills)
         for service in services {
-            targets += Array(repeating: "\(service.kind.rawValue)-service-\(service.agencyId)", count: plan.serviceKills)
+            steps += Array(repeating: .kill("\(service.kind.rawValue)-service-\(service.agencyId)"), count: plan.serviceKills)
         }
-        targets.shuffle(using: &random)
-        var counts = (projector: 0, services: 0)
-        for target in targets {
+        steps += ChaosFault.schedule(plan.brokerFaults).map(Step.fault)
+        steps.shuffle(using: &random)
+        var counts = (projector: 0, services: 0, faults: 0)
+        for (index, step) in steps.enumerated() {
             let wait = plan.interval * Double.random(in: 0.25...1.75, using: &random)
             try await Task.sleep(for: .milliseconds(Int(wait * 1_000)))
-            let pause = Duration.milliseconds(Int.random(in: 0...1_500, using: &random))
-            let restarted = try await stack.crashAndRestart(target, pause: pause)
-            if target == "projector" {
-                counts.projector += 1
-                try await stack.waitHealthy(restarted, "http://127.0.0.1:\(stack.projectorPort)/health")
-            } else {
-                counts.services += 1
-                if let endpoint = services.first(where: { "\($0.kind.rawValue)-service-\($0.agencyId)" == target }) {
-                    try await stack.waitHealthy(restarted, "http://127.0.0.1:\(endpoint.port)/health")
+            switch step {
+            case .fault(let fault):
+                try await fault.play(on: stack, using: &random)
+                counts.faults += 1
+                Self.say("  broker fault: \(fault.rawValue) (\(index + 1) of \(steps.count))")
+            case .kill(let target):
+                let pause = Duration.milliseconds(Int.random(in: 0...1_500, using: &random))
+                let restarted = try await stack.crashAndRestart(target, pause: pause)
+                if target == "projector" {
+                    counts.projector += 1
+                    try await stack.waitHealthy(restarted, "http://127.0.0.1:\(stack.projectorPort)/health")
+                } else {
+                    counts.services += 1
+                    if let endpoint = services.first(where: { "\($0.kind.rawValue)-service-\($0.agencyId)" == target }) {
+                        try await stack.waitHealthy(restarted, "http://127.0.0.1:\(endpoint.port)/health")
+                    }
                 }
+                Self.say("  killed and restarted \(target) (\(index + 1) of \(steps.count))")
             }
-            Self.say("  killed and restarted \(target) (\(counts.projector + counts.services) of \(targets.count))")
         }
         return counts
     }

@@ -1,5 +1,6 @@
 import AccordEvents
 import AccordIntegrity
+import AccordKafka
 import AccordProcesses
 import AccordSimulation
 import Foundation
@@ -26,6 +27,10 @@ final class DemoStack: @unchecked Sendable {
     let data: URL
     let projectorPort: Int
     let partitions: Int
+    /// Brokers in the embedded cluster.
+    let brokers: Int
+    /// Port of the embedded broker's fault control (`accord broker --fault-port`), when it serves one.
+    let faultPort: Int?
     private let running = Mutex<[Launched]>([])
     private(set) var agencyEndpoints: [AgencyEndpoint] = []
     /// The embedded broker's bootstrap servers, once started.
@@ -46,11 +51,13 @@ final class DemoStack: @unchecked Sendable {
         running.withLock { $0.first { $0.process.name == name }?.process }
     }
 
-    init(binaries: URL, data: URL, projectorPort: Int, partitions: Int) {
+    init(binaries: URL, data: URL, projectorPort: Int, partitions: Int, brokers: Int = 1, faultPort: Int? = nil) {
         self.binaries = binaries
         self.data = data
         self.projectorPort = projectorPort
         self.partitions = partitions
+        self.brokers = brokers
+        self.faultPort = faultPort
     }
 
     /// The agencies of a simulated world, in a stable order.
@@ -125,9 +132,11 @@ final class DemoStack: @unchecked Sendable {
 
     func start(config: SimulationConfig, skippedSequences: [EventSource: [Int64]] = [:]) async throws {
         try makeKeys(config: config)
-        let broker = try launch("broker", "accord", ["broker", "--brokers", "1", "--partitions", "\(partitions)"])
+        let broker = try launch("broker", "accord", ["broker", "--brokers", "\(brokers)", "--partitions", "\(partitions)"]
+                                    + (faultPort.map { ["--fault-port", "\($0)"] } ?? []))
         let bootstrap = try await Task.detached { try broker.readFirstLine() }.value
         self.bootstrap = bootstrap
+        if let faultPort { try await waitHealthy(broker, "http://127.0.0.1:\(faultPort)/health") }
         var port = projectorPort
         for agency in agencies(for: config) {
             port += 1
@@ -157,6 +166,17 @@ final class DemoStack: @unchecked Sendable {
             try await waitHealthy(process, "http://127.0.0.1:\(endpoint.port)/health")
         }
         try await waitHealthy(projector, "http://127.0.0.1:\(projectorPort)/health")
+    }
+
+    /// Injects `fault` through the broker's fault control; throws when it is refused or the
+    /// broker serves no fault control.
+    func inject(_ fault: BrokerFault) async throws {
+        guard let faultPort else { throw ChildProcessError("the broker serves no fault control") }
+        let response = try await HTTPProbe.post("http://127.0.0.1:\(faultPort)/v1/faults",
+                                                body: try JSONEncoder().encode(fault))
+        guard response.status == 201 else {
+            throw ChildProcessError("the broker refused \(fault): \(response.status) \(response.text)")
+        }
     }
 
     func waitHealthy(_ process: ChildProcess, _ url: String) async throws {

@@ -3,10 +3,10 @@ import Testing
 
 @Suite("accord chaos: the real processes crashed over and over lose and double nothing", .serialized)
 struct ChaosTests {
-    @Test("accord chaos --quick: the projector and every service SIGKILLed mid-ingest, restarted with their own command lines",
+    @Test("accord chaos --quick: the projector and every service SIGKILLed mid-ingest, restarted with their own command lines, and every kind of broker fault injected",
           .timeLimit(.minutes(8)))
     func quick() async throws {
-        let base = try Ports.block(10)
+        let base = try Ports.block(11)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-chaos-\(UUID().uuidString.prefix(8))")
         let result = try await runToCompletion(Binaries.path("accord"), [
             "chaos", "--quick", "--port", "\(base)", "--data-dir", folder.appendingPathComponent("data").path,
@@ -16,7 +16,8 @@ struct ChaosTests {
                                 "a summary line:\n\(result.stdout)\n\(result.stderr.suffix(3000))")
         #expect(line.hasPrefix("lost: 0, doubled: 0, rebuild differences: 0, audit findings: 0, "), "\(line)")
         #expect(line.contains("projector kills: 3,"), "\(line)")
-        #expect(line.contains("service kills: 9"), "every one of the 9 services was killed once: \(line)")
+        #expect(line.contains("service kills: 9,"), "every one of the 9 services was killed once: \(line)")
+        #expect(line.hasSuffix("broker faults: 7"), "each of the 7 kinds of broker fault was injected once: \(line)")
         // The events accepted are all journaled, each once.
         let numbers = line.split(separator: ",").reduce(into: [String: Int]()) { out, part in
             let pair = part.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
