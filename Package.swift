@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // librdkafka (Debian: librdkafka-dev) — the only Kafka client Accord uses.
@@ -149,6 +150,14 @@ let package = Package(
             name: "AccordTestSupport",
             dependencies: ["AccordEvents", "AccordIntegrity", "AccordProjection", "AccordStore", "AccordSimulation"]
         ),
+        // The rows of docs/reliability.md: what each test attacked Accord with, and the outcome.
+        .target(name: "AccordReliabilityLog"),
+        // Fuzzing with a fixed budget in the test suite: seed inputs and Kafka records mutated as
+        // fuzzers mutate them, run through PropertyBased, with kept regression cases.
+        .target(
+            name: "AccordFuzzing",
+            dependencies: ["AccordEvents", "AccordReliabilityLog", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // The `accord` command line: broker, topics, publish, demo.
         // Benchmarks: drives the real executables over TCP and an embedded broker, measures through
         // their public surfaces (Kafka, HTTP, /proc, files) against raw librdkafka and SQLite baselines.
@@ -172,11 +181,11 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "AccordEventsTests", dependencies: ["AccordEvents"]),
+        .testTarget(name: "AccordEventsTests", dependencies: ["AccordEvents", "AccordFuzzing"]),
         .testTarget(name: "AccordKafkaTests", dependencies: ["AccordKafka"]),
         .testTarget(name: "AccordIntegrationTests", dependencies: ["AccordKafka", "AccordEvents", "AccordBus"]),
-        .testTarget(name: "AccordJSONTests", dependencies: ["AccordJSON"]),
-        .testTarget(name: "AccordIntegrityTests", dependencies: ["AccordIntegrity", "AccordEvents"]),
+        .testTarget(name: "AccordJSONTests", dependencies: ["AccordJSON", "AccordFuzzing"]),
+        .testTarget(name: "AccordIntegrityTests", dependencies: ["AccordIntegrity", "AccordEvents", "AccordFuzzing"]),
         .testTarget(
             name: "AccordAuditTests",
             dependencies: ["AccordAudit", "AccordStore", "AccordProjection", "AccordEvents", "AccordIntegrity", "AccordBus", "AccordKafka",
@@ -193,7 +202,7 @@ let package = Package(
             name: "AccordServiceTests",
             dependencies: [
                 "AccordService", "AccordBus", "AccordKafka", "AccordEvents", "AccordIntegrity", "AccordHTTP",
-                "AccordRuntime", "AccordProcesses", "AccordProjection", "AccordSimulation", "AccordTestSupport",
+                "AccordRuntime", "AccordProcesses", "AccordProjection", "AccordSimulation", "AccordTestSupport", "AccordFuzzing", "AccordReliabilityLog",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -201,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "AccordProjectorTests",
             dependencies: [
-                "AccordProjector", "AccordStore", "AccordProjection", "AccordBus", "AccordKafka", "AccordEvents", "AccordTestSupport",
+                "AccordProjector", "AccordStore", "AccordProjection", "AccordBus", "AccordKafka", "AccordEvents", "AccordTestSupport", "AccordReliabilityLog",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -210,7 +219,7 @@ let package = Package(
             name: "AccordEndToEndTests",
             dependencies: [
                 "AccordEvents", "AccordKafka", "AccordBus", "AccordProcesses", "AccordProjection", "AccordSimulation",
-                "AccordIntegrity", "AccordStore",
+                "AccordIntegrity", "AccordStore", "AccordReliabilityLog",
             ]
         ),
     ]

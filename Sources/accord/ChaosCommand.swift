@@ -50,6 +50,10 @@ struct ChaosCommand: AsyncParsableCommand {
             help: "Broker faults injected through the embedded broker's fault control, every kind in turn (default 14; --quick: 7; 0: none).")
     var brokerFaults: Int?
 
+    @Option(name: .customLong("projector-down"),
+            help: "Seconds the projector stays down after each kill, while the services go on publishing (default: a random 0 to 1.5 s).")
+    var projectorDown: Double?
+
     @Option(help: "Mean seconds between two kills or faults (default 6; --quick: 2).")
     var interval: Double?
 
@@ -70,6 +74,9 @@ struct ChaosCommand: AsyncParsableCommand {
         if let projectorKills, projectorKills < 0 { throw ValidationError("--projector-kills must be 0 or more, got \(projectorKills)") }
         if let brokerFaults, brokerFaults < 0 { throw ValidationError("--broker-faults must be 0 or more, got \(brokerFaults)") }
         if let serviceKills, serviceKills < 0 { throw ValidationError("--service-kills must be 0 or more, got \(serviceKills)") }
+        if let projectorDown, !(0...3_600).contains(projectorDown) {
+            throw ValidationError("--projector-down must be between 0 and 3600 seconds, got \(projectorDown)")
+        }
         if let interval, !(interval > 0) { throw ValidationError("--interval must be more than 0 seconds, got \(interval)") }
         guard (1...65_000).contains(port) else { throw ValidationError("--port must be a TCP port, got \(port)") }
         if let partitions, !(1...1_000).contains(partitions) {
@@ -81,7 +88,7 @@ struct ChaosCommand: AsyncParsableCommand {
         let plan = ChaosPlan(cases: cases ?? (quick ? 150 : 2_400), projectorKills: projectorKills ?? (quick ? 3 : 20),
                              serviceKills: serviceKills ?? (quick ? 1 : 2),
                              brokerFaults: brokerFaults ?? (quick ? ChaosFault.allCases.count : 2 * ChaosFault.allCases.count),
-                             interval: interval ?? (quick ? 2 : 6), seed: seed)
+                             interval: interval ?? (quick ? 2 : 6), projectorDown: projectorDown, seed: seed)
         let simulation = try Simulation(config: SimulationConfig(cases: plan.cases, seed: seed, start: DemoCommand.aYearAgo()))
         let simulated = simulation.run()
         let submissions = DemoCommand.recorded(simulated.submissions, as: simulation.delivered(simulated), now: Date())
@@ -128,6 +135,8 @@ struct ChaosPlan: Sendable {
     let serviceKills: Int
     let brokerFaults: Int
     let interval: Double
+    /// Seconds the projector stays down after a kill (nil: a random 0 to 1.5 s).
+    let projectorDown: Double?
     let seed: UInt64
 }
 
@@ -215,7 +224,8 @@ final class ChaosRun: @unchecked Sendable {
         let kills = plan.projectorKills + plan.serviceKills * services + plan.brokerFaults
         guard kills > 0 else { return 0 }
         let days = Double(config.endTime.secondsSinceEpoch - config.startTime.secondsSinceEpoch) / 86_400
-        return max(days, 1) / (Double(kills) * plan.interval)
+        let down = Double(plan.projectorKills) * (plan.projectorDown ?? 0)
+        return max(days, 1) / (Double(kills) * plan.interval + down)
     }
 
     /// One step of the schedule: a process to kill, or a broker fault to inject.
@@ -244,7 +254,8 @@ final class ChaosRun: @unchecked Sendable {
                 counts.faults += 1
                 Self.say("  broker fault: \(fault.rawValue) (\(index + 1) of \(steps.count))")
             case .kill(let target):
-                let pause = Duration.milliseconds(Int.random(in: 0...1_500, using: &random))
+                let jitter = Duration.milliseconds(Int.random(in: 0...1_500, using: &random))
+                let pause = target == "projector" ? plan.projectorDown.map { Duration.milliseconds(Int($0 * 1_000)) } ?? jitter : jitter
                 let restarted = try await stack.crashAndRestart(target, pause: pause)
                 if target == "projector" {
                     counts.projector += 1

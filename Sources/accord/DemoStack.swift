@@ -31,7 +31,9 @@ final class DemoStack: @unchecked Sendable {
     let brokers: Int
     /// Port of the embedded broker's fault control (`accord broker --fault-port`), when it serves one.
     let faultPort: Int?
-    private let running = Mutex<[Launched]>([])
+    private let running = Mutex(Running())
+    /// The demo's own HTTP requests; closed on Ctrl-C before the processes stop.
+    let requests = RequestGate()
     private(set) var agencyEndpoints: [AgencyEndpoint] = []
     /// The embedded broker's bootstrap servers, once started.
     private(set) var bootstrap = ""
@@ -43,12 +45,19 @@ final class DemoStack: @unchecked Sendable {
         let arguments: [String]
     }
 
+    /// What was started, and whether `stopAll` has begun (then nothing more is started: a
+    /// phase cut short by Ctrl-C may still be starting processes, and none may outlive the demo).
+    private struct Running {
+        var launched: [Launched] = []
+        var stopping = false
+    }
+
     /// The running processes (the latest instance of each name).
-    var processes: [ChildProcess] { running.withLock { $0.map(\.process) } }
+    var processes: [ChildProcess] { running.withLock { $0.launched.map(\.process) } }
 
     /// The latest instance of the process called `name`.
     func process(named name: String) -> ChildProcess? {
-        running.withLock { $0.first { $0.process.name == name }?.process }
+        running.withLock { $0.launched.first { $0.process.name == name }?.process }
     }
 
     init(binaries: URL, data: URL, projectorPort: Int, partitions: Int, brokers: Int = 1, faultPort: Int? = nil) {
@@ -68,26 +77,30 @@ final class DemoStack: @unchecked Sendable {
     }
 
     private func launch(_ name: String, _ executable: String, _ arguments: [String]) throws -> ChildProcess {
-        let process = try ChildProcess(name: name, executable: binaries.appendingPathComponent(executable),
-                                       arguments: arguments, logFile: data.appendingPathComponent("logs/\(name).log"))
-        running.withLock { $0.append(Launched(process: process, executable: executable, arguments: arguments)) }
-        return process
+        try running.withLock { state throws in
+            guard !state.stopping else { throw ChildProcessError("stopping: \(name) is not started") }
+            let process = try ChildProcess(name: name, executable: binaries.appendingPathComponent(executable),
+                                           arguments: arguments, logFile: data.appendingPathComponent("logs/\(name).log"))
+            state.launched.append(Launched(process: process, executable: executable, arguments: arguments))
+            return process
+        }
     }
 
     /// Kills the process called `name` at once (SIGKILL, as a crash would), waits `pause`, and
     /// starts it again with its own command line. Returns the new instance.
     func crashAndRestart(_ name: String, pause: Duration) async throws -> ChildProcess {
-        guard let launched = running.withLock({ $0.first { $0.process.name == name } }) else {
+        guard let launched = running.withLock({ $0.launched.first { $0.process.name == name } }) else {
             throw ChildProcessError("no process called \(name) runs")
         }
         launched.process.kill()
         try await Task.sleep(for: pause)
-        let process = try ChildProcess(name: name, executable: binaries.appendingPathComponent(launched.executable),
-                                       arguments: launched.arguments, logFile: launched.process.logFile)
-        running.withLock { list in
-            if let index = list.firstIndex(where: { $0.process.name == name }) { list[index].process = process }
+        return try running.withLock { state throws in
+            guard !state.stopping else { throw ChildProcessError("stopping: \(name) is not restarted") }
+            let process = try ChildProcess(name: name, executable: binaries.appendingPathComponent(launched.executable),
+                                           arguments: launched.arguments, logFile: launched.process.logFile)
+            if let index = state.launched.firstIndex(where: { $0.process.name == name }) { state.launched[index].process = process }
+            return process
         }
-        return process
     }
 
     /// The folder of the agencies' signing keys and the public key registry.
@@ -172,8 +185,8 @@ final class DemoStack: @unchecked Sendable {
     /// broker serves no fault control.
     func inject(_ fault: BrokerFault) async throws {
         guard let faultPort else { throw ChildProcessError("the broker serves no fault control") }
-        let response = try await HTTPProbe.post("http://127.0.0.1:\(faultPort)/v1/faults",
-                                                body: try JSONEncoder().encode(fault))
+        let body = try JSONEncoder().encode(fault)
+        let response = try await requests.pass { try await HTTPProbe.post("http://127.0.0.1:\(faultPort)/v1/faults", body: body) }
         guard response.status == 201 else {
             throw ChildProcessError("the broker refused \(fault): \(response.status) \(response.text)")
         }
@@ -181,7 +194,7 @@ final class DemoStack: @unchecked Sendable {
 
     func waitHealthy(_ process: ChildProcess, _ url: String) async throws {
         do {
-            try await HTTPProbe.waitUntilOK(url, timeout: .seconds(120)) { process.isRunning }
+            try await requests.waitUntilOK(url, timeout: .seconds(120)) { process.isRunning }
         } catch {
             throw ChildProcessError("\(process.name) did not become healthy (\(error)); its log:\n\(process.logTail())")
         }
@@ -202,8 +215,8 @@ final class DemoStack: @unchecked Sendable {
                       let url = endpoint.intake else {
                     throw ChildProcessError("no service runs for agency \(key)")
                 }
-                group.addTask {
-                    try await Self.publish(stream, to: url, speed: speed, startTime: startTime, began: began) { count in
+                group.addTask { [requests] in
+                    try await Self.publish(stream, to: url, speed: speed, startTime: startTime, began: began, gate: requests) { count in
                         progress.add(count)
                     }
                 }
@@ -234,7 +247,8 @@ final class DemoStack: @unchecked Sendable {
     }
 
     private static func publish(_ stream: [Submission], to url: URL, speed: Double, startTime: Timestamp,
-                                began: ContinuousClock.Instant, done: @Sendable (Int) -> Void) async throws -> PublishReport {
+                                began: ContinuousClock.Instant, gate: RequestGate,
+                                done: @Sendable (Int) -> Void) async throws -> PublishReport {
         let intake = Intake(timeout: 60)
         let renderer = SubmissionRenderer()
         var report = PublishReport()
@@ -253,7 +267,13 @@ final class DemoStack: @unchecked Sendable {
                 end = min(index + 500, stream.count)
             }
             let items = BulkInput.parse(try renderer.ndjson(stream[index..<end]), format: .ndjson).items
-            if let failure = await intake.publish(items, to: url, report: &report) {
+            var batch = report
+            let failure = try await gate.pass {
+                let failure = await intake.publish(items, to: url, report: &batch)
+                return (failure, batch)
+            }
+            report = failure.1
+            if let failure = failure.0 {
                 throw ChildProcessError("publishing to \(url): \(failure.message)")
             }
             done(end - index)
@@ -288,7 +308,8 @@ final class DemoStack: @unchecked Sendable {
             if let projector = process(named: "projector"), !projector.isRunning {
                 throw ChildProcessError("the projector exited; its log:\n\(projector.logTail())")
             }
-            if let response = try? await HTTPProbe.get("http://127.0.0.1:\(projectorPort)/ready"),
+            try requests.check()
+            if let response = try? await requests.pass({ try await HTTPProbe.get("http://127.0.0.1:\(projectorPort)/ready") }),
                let body = try? response.json() as? [String: Any] {
                 let events = body["events"] as? Int ?? 0
                 let lag = (body["lag"] as? Int).map(Int64.init) ?? -1
@@ -318,7 +339,8 @@ final class DemoStack: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(600)
         var last = "no answer"
         while ContinuousClock.now < deadline {
-            if let response = try? await HTTPProbe.get("http://127.0.0.1:\(endpoint.port)/health"),
+            try requests.check()
+            if let response = try? await requests.pass({ try await HTTPProbe.get("http://127.0.0.1:\(endpoint.port)/health") }),
                let health = try? response.json() as? [String: Any] {
                 let pending = (health["outbox"] as? [String: Any])?["pending"] as? Int
                 if pending == 0 { return }
@@ -352,6 +374,10 @@ final class DemoStack: @unchecked Sendable {
         }
         var iterator = outcomes.makeAsyncIterator()
         let first = await iterator.next() ?? .success(false)
+        if case .success(true) = first {
+            // Requests in flight finish before the processes they talk to stop.
+            await requests.close(waitingUpTo: .seconds(10))
+        }
         watcher.cancel()
         _ = work
         continuation.finish()
@@ -371,6 +397,7 @@ final class DemoStack: @unchecked Sendable {
     /// Stops every process: the projector and the agency services together (each drains what
     /// it holds within its own shutdown timeout), then the broker they drain to.
     func stopAll() async {
+        running.withLock { $0.stopping = true }
         let broker = processes.first { $0.name == "broker" }
         let others = processes.filter { $0.name != "broker" }
         await withTaskGroup(of: Void.self) { group in

@@ -1,6 +1,7 @@
 import AccordEvents
 import AccordProcesses
 import AccordSimulation
+import AccordReliabilityLog
 import Foundation
 import Testing
 
@@ -46,6 +47,13 @@ struct BackfillEndToEndTests {
             #expect(integrity["unreadRecords"] as? Int == 0, "the skipped range is recovered: \(integrity)")
             let metrics = try await HTTPProbe.get("\(projector.base)/metrics").text
             #expect(metrics.contains("accord_projector_events_backfilled_total \(backfilled)"), "\(metrics.prefix(2_000))")
+            let (_, ready) = try await getJSON("\(projector.base)/ready")
+            ReliabilityLog.record("records the broker dropped before the projector read them (retention)",
+                                  times: accepted - replay.distinctEvents,
+                                  outcome: "\(backfilled) fetched from the source's chain range and verified; in the view "
+                                    + "\(ready["events"] as? Int ?? -1) of \(accepted); pending chains "
+                                    + "\((integrity["pendingChains"] as? [Any])?.count ?? -1), unread \(integrity["unreadRecords"] as? Int ?? -1)",
+                                  test: "BackfillEndToEndTests")
         }
     }
 }

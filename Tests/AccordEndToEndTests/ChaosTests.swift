@@ -1,3 +1,4 @@
+import AccordReliabilityLog
 import Foundation
 import Testing
 
@@ -25,6 +26,21 @@ struct ChaosTests {
         }
         #expect((numbers["accepted"] ?? 0) > 2_000, "\(line)")
         #expect(numbers["accepted"] == numbers["journaled"], "\(line)")
+        let outcome = "lost \(numbers["lost"] ?? -1), doubled \(numbers["doubled"] ?? -1), rebuild differences "
+            + "\(numbers["rebuild differences"] ?? -1), audit findings \(numbers["audit findings"] ?? -1) "
+            + "(\(numbers["accepted"] ?? 0) events accepted, \(numbers["journaled"] ?? 0) journaled)"
+        let test = "accord chaos --quick"
+        ReliabilityLog.record("projector SIGKILLed mid-ingest, restarted", times: numbers["projector kills"] ?? 0, outcome: outcome, test: test)
+        ReliabilityLog.record("agency service SIGKILLed mid-ingest, restarted", times: numbers["service kills"] ?? 0,
+                              outcome: outcome, test: test)
+        // Each fault the run injected, by kind, as it reported them.
+        let faults = result.stderr.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "broker fault: "), let end = line.range(of: " (", range: range.upperBound..<line.endIndex) else { return nil }
+            return String(line[range.upperBound..<end.lowerBound])
+        }
+        for (kind, times) in Dictionary(faults.map { ($0, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) {
+            ReliabilityLog.record("broker fault: \(kind)", times: times, outcome: outcome, test: test)
+        }
         if result.status == 0 { try? FileManager.default.removeItem(at: folder) }
     }
 }

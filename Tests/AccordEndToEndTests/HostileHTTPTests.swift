@@ -1,4 +1,5 @@
 import AccordProcesses
+import AccordReliabilityLog
 import Foundation
 import Testing
 
@@ -24,6 +25,7 @@ struct HostileHTTPTests {
         try await Stack.with("parser-errors", partitions: 1) { stack in
             let service = try await stack.startService(.interventions, Partnership.provider)
             let projector = try await stack.startProjector(store: stack.folder.appendingPathComponent("projector.sqlite"))
+            var parserRefusals: [String: [String]] = [:]
             for (server, port) in [("service", service.port), ("projector", projector.port)] {
                 for request in Self.unparsable(port: port) {
                     let answer = try await Task.detached {
@@ -34,6 +36,9 @@ struct HostileHTTPTests {
                     let problem = answer.jsonObject()
                     #expect(problem?["status"] as? Int == request.status, "\(server), \(request.name): \(answer.text)")
                     #expect((problem?["detail"] as? String)?.isEmpty == false, "\(server), \(request.name): \(answer.text)")
+                    if answer.contentType == "application/problem+json", problem?["status"] as? Int == request.status {
+                        parserRefusals[request.name, default: []].append("\(server) \(answer.status)")
+                    }
                 }
             }
             // A bad request pipelined behind a good one: the good one is answered, then the refusal.
@@ -51,6 +56,13 @@ struct HostileHTTPTests {
             let metrics = try await HTTPProbe.get("\(service.base)/metrics").text
             #expect(!metrics.contains("accord_intake_events_accepted_total{agency=\"\(Partnership.provider)\"} 1"))
             #expect(try await HTTPProbe.get("\(projector.base)/health").status == 200)
+            for request in Self.unparsable(port: 0) {
+                let refusals = parserRefusals[request.name] ?? []
+                ReliabilityLog.record("HTTP request the parser refuses: \(request.name)", times: 2,
+                                      outcome: refusals.isEmpty ? "NOT answered with problem+json"
+                                        : "problem+json from " + refusals.joined(separator: ", ") + "; nothing published",
+                                      test: "HostileHTTPTests")
+            }
         }
     }
 
@@ -82,6 +94,9 @@ struct HostileHTTPTests {
             try await Task.sleep(for: .seconds(3))
             var baseline: [Int32: (fds: Int, rss: Int)] = [:]
             for (_, _, pid) in servers { baseline[pid] = (try Self.openFiles(pid), try Self.residentKB(pid)) }
+            var answered: [String: [Int: Int]] = [:]
+            var closedBy: [String: Int] = [:]
+            var settled: [String] = []
 
             for (server, port, _) in servers {
                 let statuses = try await Task.detached {
@@ -90,6 +105,7 @@ struct HostileHTTPTests {
                     return statuses
                 }.value
                 #expect(statuses == [server == "service" ? 413 : 405: 500], "\(server): \(statuses)")
+                answered[server] = statuses
             }
 
             // Requests that stop halfway: a head promising a body that never comes, and a head cut off.
@@ -113,6 +129,7 @@ struct HostileHTTPTests {
                     return closed
                 }.value
                 #expect(closed == 35, "\(server) closed \(closed) of 35 unfinished requests")
+                closedBy[server] = closed
             }
 
             for (server, _, pid) in servers {
@@ -126,8 +143,20 @@ struct HostileHTTPTests {
                 #expect(fds <= before.fds + 2, "\(server): \(fds) descriptors open, \(before.fds) before")
                 // A leak of the size once seen (about 300 KB per request) would add 150 MB here.
                 #expect(rss <= before.rss + 48 * 1024, "\(server): RSS \(rss / 1024) MB, \(before.rss / 1024) MB before")
+                settled.append("\(server) \(fds - before.fds) descriptors, RSS \((rss - before.rss) / 1024) MB above baseline")
                 #expect(try await HTTPProbe.get("http://127.0.0.1:\(servers.first { $0.2 == pid }?.1 ?? 0)/health").status == 200)
             }
+            let statuses = answered.sorted { $0.key < $1.key }.map { server, counts in
+                "\(server) " + counts.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
+            }
+            ReliabilityLog.record("HTTP body over the limit (1 MB sent, to the service claiming 6 MB)",
+                                  times: answered.values.reduce(0) { $0 + $1.values.reduce(0, +) },
+                                  outcome: "\(statuses.joined(separator: "; ")) problem+json; afterwards \(settled.joined(separator: "; "))",
+                                  test: "HostileHTTPTests")
+            ReliabilityLog.record("HTTP request that never finishes (head without its body, head cut off)",
+                                  times: 70, outcome: "closed by the idle timeout: "
+                                    + closedBy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) of 35" }.joined(separator: ", "),
+                                  test: "HostileHTTPTests")
         }
     }
 

@@ -4,7 +4,9 @@ import AccordIntegrity
 import AccordKafka
 import AccordProjection
 import AccordProjector
+import AccordReliabilityLog
 import AccordStore
+import AccordTestSupport
 import Foundation
 import Testing
 
@@ -118,5 +120,19 @@ struct HostileRecordTests {
         #expect(try live.retractions().map(\.eventId) == [forged.idString])
         #expect(try live.chainStates().allSatisfy { $0.chain.source != rogueSource.urn }, "the unregistered source has no chain")
         try ProjectorIntegrityTests.expectSameViewAsGenuineOnly(store: store, reference: reference, genuine: events)
+        let test = "HostileRecordTests (kcat)"
+        func refusal(_ matches: (String) -> Bool) -> String {
+            reasons.first(where: matches).map { "dead-lettered: \($0.prefix(110))" } ?? "NOT dead-lettered"
+        }
+        let applied = "forged records applied: \(snapshot.provisional)"
+        ReliabilityLog.record("record from a source not in the key registry, raising a real case's risk", times: 1,
+                              outcome: "\(refusal { $0.hasPrefix("unknown-source:") }); \(applied)", test: test)
+        ReliabilityLog.record("forged record extending a genuine chain head", times: 1,
+                              outcome: "orphaned by the signed checkpoint, retracted: \(snapshot.retracted); "
+                                + "view equal to a store that never saw it", test: test)
+        ReliabilityLog.record("record without ce_partitionkey", times: 1,
+                              outcome: "\(refusal { $0.contains("partitionkey") }); takes no place in a chain", test: test)
+        ReliabilityLog.record("record claiming another agency's source, without chain headers", times: 1,
+                              outcome: refusal { $0.contains("ce_source") && !$0.hasPrefix("unchained") }, test: test)
     }
 }

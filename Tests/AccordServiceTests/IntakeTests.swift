@@ -1,13 +1,30 @@
 import AccordEvents
 import AccordHTTP
 import AccordKafka
+import AccordReliabilityLog
 import AccordRuntime
 import AccordService
+import AccordTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+/// The answers of one test, by what was sent, for its `docs/reliability.md` rows.
+final class Answers: @unchecked Sendable {
+    // @unchecked: appended to by the test's own task only.
+    private(set) var byName: [(name: String, statuses: [(status: Int, problem: Bool)])] = []
+
+    func append(_ answer: (name: String, response: TestResponse)) {
+        let entry = (answer.response.status.code, answer.response.headers[.contentType] == "application/problem+json")
+        if let index = byName.firstIndex(where: { $0.name == answer.name }) {
+            byName[index].statuses.append(entry)
+        } else {
+            byName.append((answer.name, [entry]))
+        }
+    }
+}
 
 @Suite("Agency service HTTP intake over the embedded broker", .serialized, .timeLimit(.minutes(2)))
 struct IntakeTests {
@@ -66,6 +83,7 @@ struct IntakeTests {
     func invalidInput() async throws {
         let harness = try ServiceHarness()
         let service = try harness.service(.interventions)
+        let answers = Answers()
         try await harness.run(service) { client in
             // An invalid field inside a batch: the whole batch is refused.
             var bad = try HTTP.data(.unpaidWorkHoursLogged, subject: "X300001")
@@ -74,6 +92,7 @@ struct IntakeTests {
             let invalid = try await HTTP.post(client, [["type": "unpaid-work-hours-logged", "data": good],
                                                        ["type": "unpaid-work-hours-logged", "data": bad]])
             #expect(invalid.status == .unprocessableContent)
+            answers.append(("invalid field in a batch", invalid))
             #expect(invalid.headers[.contentType] == "application/problem+json")
             let problem = try HTTP.decode(ProblemDetails.self, invalid)
             let error = try #require(problem.errors?.first)
@@ -85,6 +104,7 @@ struct IntakeTests {
             let foreign = try await HTTP.post(client, ["type": "org.accord.probation.case-opened.v1",
                                                        "data": try HTTP.data(.caseOpened, subject: "X300003")])
             #expect(foreign.status == .unprocessableContent)
+            answers.append(("another agency's event type", foreign))
             let foreignProblem = try HTTP.decode(ProblemDetails.self, foreign)
             #expect(foreignProblem.errors?.first?.field == "type")
             #expect(foreignProblem.detail.contains("org.accord.probation.case-opened.v1"))
@@ -93,6 +113,7 @@ struct IntakeTests {
             for (time, pointer) in [("9999-12-31T23:59:59Z", "/0/time"), ("1899-12-31T23:59:59Z", "/0/time")] {
                 let far = try await HTTP.post(client, [["type": "unpaid-work-hours-logged", "time": time, "data": good]])
                 #expect(far.status == .unprocessableContent, "\(time)")
+                answers.append(("date out of range (year 9999 or 1899)", far))
                 let farProblem = try HTTP.decode(ProblemDetails.self, far)
                 #expect(farProblem.errors?.first?.pointer == pointer, "\(time): \(farProblem.errors ?? [])")
                 #expect(farProblem.errors?.first?.message.contains("2200-01-01T00:00:00Z") == true, "\(time)")
@@ -107,6 +128,7 @@ struct IntakeTests {
                 let refused = try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"],
                                                        body: ByteBuffer(string: body))
                 #expect(refused.status == .unprocessableContent, "\(reason)")
+                answers.append(("\(reason) inside data", refused))
                 let problem = try HTTP.decode(ProblemDetails.self, refused)
                 #expect(problem.errors?.map(\.reason) == [reason], "\(problem.errors ?? [])")
                 #expect(problem.errors?.first?.pointer == pointer, "\(problem.errors ?? [])")
@@ -117,16 +139,19 @@ struct IntakeTests {
                                                  headers: [.contentType: "application/json; charset=iso-8859-1"],
                                                  body: try HTTP.body(["type": "unpaid-work-hours-logged", "data": good]))
             #expect(latin.status == .unsupportedMediaType)
+            answers.append(("charset iso-8859-1", latin))
             #expect(try HTTP.decode(ProblemDetails.self, latin).detail.contains("iso-8859-1"))
 
             // Unknown type.
             let unknown = try await HTTP.post(client, ["type": "tea-made", "data": [:] as [String: Any]])
             #expect(unknown.status == .unprocessableContent)
+            answers.append(("unknown event type", unknown))
 
             // Malformed JSON says where.
             let malformed = try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"],
                                                      body: ByteBuffer(string: "{\n  \"type\": \"referral-accepted\",\n  \"data\": {,}\n}"))
             #expect(malformed.status == .badRequest)
+            answers.append(("malformed JSON", malformed))
             let syntax = try HTTP.decode(ProblemDetails.self, malformed)
             #expect(syntax.line == 3)
             #expect(syntax.column == 12)
@@ -135,14 +160,24 @@ struct IntakeTests {
             let text = try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "text/plain"],
                                                 body: ByteBuffer(string: "hello"))
             #expect(text.status == .unsupportedMediaType)
+            answers.append(("wrong content type", text))
             #expect(text.headers[.contentType] == "application/problem+json")
 
             // Too large.
             let huge = try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"],
                                                 body: ByteBuffer(repeating: UInt8(ascii: " "), count: 5 * 1024 * 1024 + 1))
             #expect(huge.status == .contentTooLarge)
+            answers.append(("body over 5 MB", huge))
         }
-        #expect(try await harness.events(on: .interventionsDeliveryEvents).isEmpty)
+        let published = try await harness.events(on: .interventionsDeliveryEvents).count
+        #expect(published == 0)
+        for (name, statuses) in answers.byName {
+            let problems = statuses.filter { $0.problem }.map { "\($0.status)" }
+            ReliabilityLog.record("HTTP intake: \(name)", times: statuses.count,
+                                  outcome: (problems.count == statuses.count ? "\(Set(problems).sorted().joined(separator: ", ")) problem+json"
+                                    : "\(statuses.count - problems.count) answers NOT problem+json") + "; events published: \(published)",
+                                  test: "IntakeTests")
+        }
     }
 
     @Test("CloudEvents HTTP binary mode publishes the body as data")

@@ -48,6 +48,12 @@ struct UnitTests {
         #expect(StrictData.unknownMembers(sent: sent, kept: kept, kind: .caseOpened).map(\.field) == ["data.list[0].x", "data.z"])
         let repeated = try JSONDocument.parse(Array(#"{"a": {"b": [{"c": 1, "c": 2}]}, "a": 3}"#.utf8))
         #expect(StrictData.duplicateNames(in: repeated).map(\.field) == ["data.a.b[0].c", "data.a"])
+        // A name that is not a plain word is one pointer token, shown in quotes.
+        let odd = try JSONDocument.parse(Array(#"{"a.b": 1, "x/y": {"[0]": 2}}"#.utf8))
+        let unknown = StrictData.unknownMembers(sent: odd, kept: try JSONDocument.parse(Array("{}".utf8)), kind: .caseOpened)
+        #expect(unknown.map(\.field) == [#"data["a.b"]"#, #"data["x/y"]"#])
+        #expect(unknown.map(\.tokens) == [["data", "a.b"], ["data", "x/y"]])
+        #expect(JSONPointer.pointer(unknown[1].tokens) == "/data/x~1y")
     }
 
     @Test("enforcement actions linked to other incidents do not settle this one")

@@ -203,7 +203,7 @@ struct IntakeValidator: Sendable {
         let problems = strictProblems(item, data: data, payload: payload, kind: kind)
         guard problems.isEmpty else {
             for problem in problems {
-                item.errors.append(IntakeItemError(index: item.index, pointer: item.dataPointer(problem.field), field: problem.field,
+                item.errors.append(IntakeItemError(index: item.index, pointer: item.dataPointer(tokens: problem.tokens), field: problem.field,
                                                    message: problem.message, reason: problem.reason))
             }
             return nil
@@ -217,7 +217,7 @@ struct IntakeValidator: Sendable {
         do {
             sent = try item.dataValue ?? JSONDocument.parse(data)
         } catch {
-            return [StrictData.Problem(field: "data", message: "data is not well-formed JSON: \(error)", reason: EventError.Reason.malformed.rawValue)]
+            return [StrictData.Problem(field: "data", tokens: ["data"], message: "data is not well-formed JSON: \(error)", reason: EventError.Reason.malformed.rawValue)]
         }
         let duplicates = StrictData.duplicateNames(in: sent)
         guard duplicates.isEmpty else { return duplicates }
@@ -225,7 +225,7 @@ struct IntakeValidator: Sendable {
         do {
             kept = try JSONDocument.parse(codec.encodeData(payload))
         } catch {
-            return [StrictData.Problem(field: "data", message: "the service could not write this data back: \(error)", reason: EventError.Reason.encodingFailed.rawValue)]
+            return [StrictData.Problem(field: "data", tokens: ["data"], message: "the service could not write this data back: \(error)", reason: EventError.Reason.encodingFailed.rawValue)]
         }
         return StrictData.unknownMembers(sent: sent, kept: kept, kind: kind)
     }

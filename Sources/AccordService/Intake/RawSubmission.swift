@@ -21,8 +21,8 @@ struct RawSubmission: Sendable {
     /// `data` as parsed with the request (structured mode); binary mode parses the body when
     /// the strict checks need it.
     var dataValue: JSONValue?
-    /// Pointer into the body for a codec field such as `data.hours`.
-    var dataPointer: @Sendable (String) -> String
+    /// Pointer into the body for the tokens of a path in the data (`["data", "hours"]`).
+    let pointerToData: @Sendable (_ tokens: [String]) -> String
     /// Field name for the whole `data` when it is absent.
     var dataField: Located
     /// Optional attributes.
@@ -41,11 +41,18 @@ struct RawSubmission: Sendable {
     /// Structural problems already found while reading the item.
     var errors: [IntakeItemError] = []
 
-    init(index: Int, dataField: Located, dataPointer: @escaping @Sendable (String) -> String) {
+    init(index: Int, dataField: Located, pointerToData: @escaping @Sendable (_ tokens: [String]) -> String) {
         self.index = index
         self.dataField = dataField
-        self.dataPointer = dataPointer
+        self.pointerToData = pointerToData
     }
+
+    /// Pointer into the body for a codec field such as `data.hours` (names the codec knows,
+    /// which hold no `.` or `[`).
+    func dataPointer(_ field: String) -> String { pointerToData(JSONPointer.tokens(ofField: field)) }
+
+    /// Pointer into the body for a path in the data given as tokens (any member names).
+    func dataPointer(tokens: [String]) -> String { pointerToData(tokens) }
 
     /// Records a problem with one located value.
     mutating func fail(_ located: Located, _ message: String, reason: String) {

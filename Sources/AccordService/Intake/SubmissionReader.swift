@@ -54,7 +54,7 @@ enum SubmissionReader {
             Located(value: value, field: name, pointer: JSONPointer.pointer(prefix + [name]))
         }
         var item = RawSubmission(index: index, dataField: locate("data", ""),
-                                 dataPointer: { field in JSONPointer.pointer(prefix: prefix, field: field) })
+                                 pointerToData: { tokens in JSONPointer.pointer(prefix + tokens) })
         var seen: Set<String> = []
         for member in members {
             let name = member.name
@@ -105,8 +105,9 @@ enum SubmissionReader {
             return Located(value: value, field: name, pointer: "")
         }
         var item = RawSubmission(index: 0, dataField: Located(value: "", field: "body", pointer: ""),
-                                 dataPointer: { field in
-                                     var tokens = JSONPointer.tokens(ofField: field)
+                                 pointerToData: { tokens in
+                                     // The body is the data: its pointer drops the leading "data".
+                                     var tokens = tokens
                                      if tokens.first == "data" { tokens.removeFirst() }
                                      return JSONPointer.pointer(tokens)
                                  })
