@@ -51,14 +51,44 @@ public final class ChildProcess: @unchecked Sendable {
         try process.run()
     }
 
-    /// Whether the process is still running.
-    public var isRunning: Bool { process.isRunning }
+    /// Whether the process is still running. Foundation on Linux can miss a child's exit (its
+    /// `isRunning` then stays true and `waitUntilExit` spins for ever), so the kernel is asked too.
+    public var isRunning: Bool { process.isRunning && !Self.hasExited(process.processIdentifier) }
 
     /// The process id.
     public var processIdentifier: Int32 { process.processIdentifier }
 
-    /// The exit status once the process has exited.
-    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    /// The exit status once the process has exited; `ChildProcess.statusUnknown` when it exited
+    /// but Foundation missed it.
+    public var exitStatus: Int32? {
+        if !process.isRunning { return process.terminationStatus }
+        return Self.hasExited(process.processIdentifier) ? Self.statusUnknown : nil
+    }
+
+    /// The status reported for a process that exited without Foundation noticing.
+    public static let statusUnknown: Int32 = -1
+
+    /// True when `pid` names no process, or a zombie (exited, not yet reaped).
+    static func hasExited(_ pid: Int32) -> Bool {
+        if Foundation.kill(pid, 0) != 0 { return errno == ESRCH }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
+    /// Waits until the process has exited (polling, never Foundation's `waitUntilExit`), at most `limit`.
+    private func waitForExit(limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The blocking form of `waitForExit`, for `kill()` and `deinit`.
+    private func blockingWaitForExit(limit: Duration) {
+        let deadline = ContinuousClock.now + limit
+        while isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+    }
 
     /// Reads the first line the process prints on stdout (blocking; call from a thread that may block).
     public func readFirstLine() throws -> String {
@@ -77,20 +107,21 @@ public final class ChildProcess: @unchecked Sendable {
     /// Returns the exit status.
     @discardableResult
     public func stop(grace: Duration = .seconds(10)) async -> Int32 {
-        if process.isRunning { process.terminate() }
-        let deadline = ContinuousClock.now + grace
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        if isRunning { process.terminate() }
+        await waitForExit(limit: grace)
+        if isRunning { kill() }
+        // A child that has just exited is reaped by Foundation moments later: give it that long.
+        let settle = ContinuousClock.now + .seconds(2)
+        while process.isRunning && ContinuousClock.now < settle {
+            try? await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning { kill() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        return exitStatus ?? Self.statusUnknown
     }
 
     /// Kills the process at once (SIGKILL), as a crash would, and waits for it to exit.
     public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        blockingWaitForExit(limit: .seconds(10))
     }
 
     /// The last lines of the process's log.
@@ -100,9 +131,9 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning {
+        if isRunning {
             process.terminate()
-            process.waitUntilExit()
+            blockingWaitForExit(limit: .seconds(10))
         }
     }
 }

@@ -1,3 +1,4 @@
+import AccordEvents
 import AccordIntegrity
 import AccordStore
 import Synchronization
@@ -31,6 +32,36 @@ public final class IntegrityStatus: Sendable {
         public var pendingChains: [PendingChain] = []
         /// Events fetched from the sources' chain ranges and applied since the projector started.
         public var backfilled: Int = 0
+
+        /// One flag per source with a chain whose gap its source cannot fill: unreachable for
+        /// longer than the projector waits, no endpoint, or the range past its retention.
+        public var sourceFlags: [SourceFlag] {
+            var bySource: [String: SourceFlag] = [:]
+            for pending in pendingChains where pending.flagged {
+                var flag = bySource[pending.chain.source]
+                    ?? SourceFlag(source: pending.chain.source, chains: [], held: 0, since: nil, reason: pending.lastError ?? "")
+                flag.chains.append(pending.chain)
+                flag.held += pending.held
+                if let since = pending.failingSince, flag.since.map({ since < $0 }) ?? true { flag.since = since }
+                bySource[pending.chain.source] = flag
+            }
+            return bySource.values.sorted { $0.source < $1.source }
+        }
+    }
+
+    /// A source whose chains have gaps it does not fill: the events missing from them, and the
+    /// records held behind them, wait until the source serves them again or an operator acts.
+    public struct SourceFlag: Sendable, Hashable {
+        /// The source (`urn:accord:<kind>:<agency>`).
+        public var source: String
+        /// Its chains with gaps that cannot be filled now.
+        public var chains: [ChainID]
+        /// Records held behind those gaps.
+        public var held: Int
+        /// When fetching first failed, for the longest-failing chain.
+        public var since: Timestamp?
+        /// Why the last attempt failed.
+        public var reason: String
     }
 
     /// A chain waiting for events missing from it.
@@ -46,6 +77,11 @@ public final class IntegrityStatus: Sendable {
         /// False when no attempt can succeed without an operator (no endpoint for the source,
         /// or the range is past its retention).
         public var retrying: Bool
+        /// When fetching the missing events first failed (nil before a failure, and after a success).
+        public var failingSince: Timestamp? = nil
+        /// Whether a flag is raised on the source: fetching has failed for longer than the
+        /// projector waits (`sourceFlagAfter`), or cannot succeed without an operator.
+        public var flagged: Bool = false
     }
 
     private let current: Mutex<Snapshot>

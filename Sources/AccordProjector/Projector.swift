@@ -55,6 +55,8 @@ public final class Projector: Service, Sendable {
     private let heldCounter = Counter(label: "accord_projector_records_held_total")
     private let backfilledCounter = Counter(label: "accord_projector_events_backfilled_total")
     private let pendingGauge = Gauge(label: "accord_projector_chains_pending")
+    /// Sources flagged for chain gaps they do not fill.
+    private let flaggedGauge = Gauge(label: "accord_projector_sources_flagged")
     private let batchTimer = Timer(label: "accord_projector_batch_duration_seconds")
     /// Verified / provisional counts, unread records, shared with the query API.
     public let integrity: IntegrityStatus
@@ -68,6 +70,10 @@ public final class Projector: Service, Sendable {
         var due: [ChainID: ContinuousClock.Instant] = [:]
         var wait: [ChainID: Duration] = [:]
         var errors: [ChainID: ChainRangeError] = [:]
+        /// When fetching first failed, on both clocks (the wall clock is shown).
+        var failingSince: [ChainID: (instant: ContinuousClock.Instant, at: Timestamp)] = [:]
+        /// Chains whose source is flagged.
+        var flagged: Set<ChainID> = []
     }
 
     /// The mutable integrity state of the consuming loop, replaced after each committed batch.
@@ -394,6 +400,7 @@ public final class Projector: Service, Sendable {
                 $0.errors[chain] = nil
                 $0.wait[chain] = nil
                 $0.due[chain] = nil
+                $0.failingSince[chain] = nil
             }
             let summary: Logger.Metadata = [
                 "chain": "\(chain)", "fetched": "\(fetched.events.count)", "released": "\(released.count)",
@@ -433,6 +440,9 @@ public final class Projector: Service, Sendable {
             attempts.wait[chain] = wait
             attempts.due[chain] = ContinuousClock.now + wait
             attempts.errors[chain] = error
+            if attempts.failingSince[chain] == nil {
+                attempts.failingSince[chain] = (ContinuousClock.now, ServiceClock.system.now())
+            }
             return previous?.description != error.description
         }
         logger.log(level: first ? .error : .debug, "cannot fetch the missing events of a chain from its source; its records stay held", metadata: [
@@ -441,16 +451,40 @@ public final class Projector: Service, Sendable {
     }
 
     /// Shows the chains with gaps in `/ready`, `/v1/integrity` and `/metrics`.
+    /// A chain whose gap its source has not filled for `sourceFlagAfter` (or cannot fill without
+    /// an operator) raises a flag on the source, logged once when raised and once when cleared.
     private func publishPending(_ verifier: ChainVerifier?, backfilled: Int) {
-        let errors = fillAttempts.withLock { $0.errors }
-        let pending = (verifier?.chainsWithGaps ?? []).compactMap { state -> IntegrityStatus.PendingChain? in
-            guard let gap = state.gap else { return nil }
-            let error = errors[state.chain]
-            return IntegrityStatus.PendingChain(chain: state.chain, cause: gap.cause, held: gap.held,
-                                                lastError: error?.description, retrying: error?.retryable ?? true)
+        let now = ContinuousClock.now
+        let gapped = verifier?.chainsWithGaps ?? []
+        let (pending, raised, cleared) = fillAttempts.withLock { attempts in
+            let pending = gapped.compactMap { state -> IntegrityStatus.PendingChain? in
+                guard let gap = state.gap else { return nil }
+                let error = attempts.errors[state.chain]
+                let since = attempts.failingSince[state.chain]
+                let flagged = error.map { !$0.retryable } == true
+                    || since.map { now - $0.instant >= configuration.sourceFlagAfter } == true
+                return IntegrityStatus.PendingChain(chain: state.chain, cause: gap.cause, held: gap.held,
+                                                    lastError: error?.description, retrying: error?.retryable ?? true,
+                                                    failingSince: since?.at, flagged: flagged)
+            }
+            let flagged = Set(pending.filter(\.flagged).map(\.chain))
+            let raised = pending.filter { $0.flagged && !attempts.flagged.contains($0.chain) }
+            let cleared = attempts.flagged.subtracting(flagged)
+            attempts.flagged = flagged
+            return (pending, raised, cleared)
+        }
+        for chain in raised {
+            logger.error("flag raised on a source: it does not serve the events missing from its chain", metadata: [
+                "source": "\(chain.chain.source)", "chain": "\(chain.chain)", "held": "\(chain.held)",
+                "failingSince": "\(chain.failingSince.map { "\($0)" } ?? "?")", "reason": "\(chain.lastError ?? "")",
+            ])
+        }
+        for chain in cleared.sorted(by: { $0.description < $1.description }) {
+            logger.notice("flag on a source cleared: its chain's gap is filled or gone", metadata: ["chain": "\(chain)"])
         }
         integrity.setPending(pending, backfilled: backfilled)
         pendingGauge.record(pending.count)
+        flaggedGauge.record(Set(pending.filter(\.flagged).map(\.chain.source)).count)
     }
 
     /// Signs a journal checkpoint once events have been applied and none for

@@ -48,6 +48,9 @@ public struct ProjectorConfiguration: Sendable {
     public var chainRanges: (any ChainRangeSource)?
     /// The first wait before a failed fetch of a chain range is tried again (it doubles to 30 s).
     public var backfillRetry: Duration = .seconds(1)
+    /// How long fetching a chain's missing events may keep failing before a flag is raised on
+    /// the chain's source (at once when no attempt can succeed without an operator).
+    public var sourceFlagAfter: Duration = .seconds(60)
     /// Most cases the projection engine keeps in memory (the rest are read from the store when touched).
     public var cacheCases: Int = 50_000
 

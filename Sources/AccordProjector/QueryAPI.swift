@@ -120,6 +120,10 @@ public struct QueryAPI: Sendable {
             let held = snapshot.pendingChains.reduce(0) { $0 + $1.held }
             reasons.append("\(snapshot.pendingChains.count) chains wait for missing events from their sources, \(held) records held (see /v1/integrity)")
         }
+        let flags = snapshot.sourceFlags
+        if !flags.isEmpty {
+            reasons.append("flagged: \(flags.map(\.source).joined(separator: ", ")) \(flags.count == 1 ? "does" : "do") not serve the events missing from \(flags.count == 1 ? "its" : "their") chains (see /v1/integrity)")
+        }
         let body = ProjectorReadiness(ready: reasons.isEmpty, lag: total, partitions: lag.map {
             PartitionLagAnswer(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition,
                                position: $0.position, highWatermark: $0.highWatermark, lag: $0.lag)
@@ -374,6 +378,7 @@ struct IntegrityAnswer: Encodable, Sendable {
     let unreadRecords: Int64
     let unread: [UnreadRangeAnswer]
     let pendingChains: [PendingChainAnswer]
+    let sourceFlags: [SourceFlagAnswer]
     let backfilled: Int
 
     init(_ snapshot: IntegrityStatus.Snapshot) {
@@ -387,12 +392,13 @@ struct IntegrityAnswer: Encodable, Sendable {
         unreadRecords = snapshot.unreadRecords
         unread = snapshot.unread.map(UnreadRangeAnswer.init)
         pendingChains = snapshot.pendingChains.map(PendingChainAnswer.init)
+        sourceFlags = snapshot.sourceFlags.map(SourceFlagAnswer.init)
         backfilled = snapshot.backfilled
     }
 
     private enum CodingKeys: String, CodingKey {
         case checking, verified, provisional, retracted, chainCheckpoints, journalCheckpoints, lastJournalCheckpoint, unreadRecords,
-             unread, pendingChains, backfilled
+             unread, pendingChains, sourceFlags, backfilled
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -407,7 +413,38 @@ struct IntegrityAnswer: Encodable, Sendable {
         try container.encode(unreadRecords, forKey: .unreadRecords)
         try container.encode(unread, forKey: .unread)
         try container.encode(pendingChains, forKey: .pendingChains)
+        try container.encode(sourceFlags, forKey: .sourceFlags)
         try container.encode(backfilled, forKey: .backfilled)
+    }
+}
+
+/// A flag on a source that does not fill its chains' gaps, as shown by `/v1/integrity`.
+struct SourceFlagAnswer: Encodable, Sendable {
+    let source: String
+    let chains: [String]
+    let held: Int
+    let since: String?
+    let reason: String
+
+    init(_ flag: IntegrityStatus.SourceFlag) {
+        source = flag.source
+        chains = flag.chains.map { "\($0.topic)/\($0.partition)" }
+        held = flag.held
+        since = flag.since?.rfc3339
+        reason = flag.reason
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case source, chains, held, since, reason
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(source, forKey: .source)
+        try container.encode(chains, forKey: .chains)
+        try container.encode(held, forKey: .held)
+        try container.encode(since, forKey: .since)
+        try container.encode(reason, forKey: .reason)
     }
 }
 
@@ -429,10 +466,15 @@ struct PendingChainAnswer: Encodable, Sendable {
         held = pending.held
         lastError = pending.lastError
         retrying = pending.retrying
+        failingSince = pending.failingSince?.rfc3339
+        flagged = pending.flagged
     }
 
+    let failingSince: String?
+    let flagged: Bool
+
     private enum CodingKeys: String, CodingKey {
-        case source, topic, partition, cause, held, lastError, retrying
+        case source, topic, partition, cause, held, lastError, retrying, failingSince, flagged
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -444,6 +486,8 @@ struct PendingChainAnswer: Encodable, Sendable {
         try container.encode(held, forKey: .held)
         try container.encode(lastError, forKey: .lastError)
         try container.encode(retrying, forKey: .retrying)
+        try container.encode(failingSince, forKey: .failingSince)
+        try container.encode(flagged, forKey: .flagged)
     }
 }
 

@@ -249,7 +249,7 @@ final class DemoStack: @unchecked Sendable {
     private static func publish(_ stream: [Submission], to url: URL, speed: Double, startTime: Timestamp,
                                 began: ContinuousClock.Instant, gate: RequestGate,
                                 done: @Sendable (Int) -> Void) async throws -> PublishReport {
-        let intake = Intake(timeout: 60)
+        let intake = Intake(timeout: 60, keepRetrying: { gate.isOpen })
         let renderer = SubmissionRenderer()
         var report = PublishReport()
         var index = 0
@@ -376,7 +376,7 @@ final class DemoStack: @unchecked Sendable {
         let first = await iterator.next() ?? .success(false)
         if case .success(true) = first {
             // Requests in flight finish before the processes they talk to stop.
-            await requests.close(waitingUpTo: .seconds(10))
+            await requests.close(waitingUpTo: .seconds(30))
         }
         watcher.cancel()
         _ = work

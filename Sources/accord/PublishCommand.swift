@@ -233,13 +233,16 @@ struct Intake {
     /// Intake URLs that have answered at least once: connection refused by one of them is a
     /// restart to wait for, by any other a service that is not running.
     private let reached = ReachedServices()
+    /// Asked before each retry: false stops retrying (the demo, stopping on Ctrl-C).
+    let keepRetrying: @Sendable () -> Bool
 
-    init(timeout: Double, retryFor: Duration = .seconds(120)) {
+    init(timeout: Double, retryFor: Duration = .seconds(120), keepRetrying: @escaping @Sendable () -> Bool = { true }) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout * 2
         session = URLSession(configuration: configuration)
         self.retryFor = retryFor
+        self.keepRetrying = keepRetrying
     }
 
     static func defaultURL(_ agency: AgencyKind) -> URL {
@@ -361,6 +364,9 @@ struct Intake {
                 }
             }
             let now = ContinuousClock.now
+            guard keepRetrying() else {
+                return .failure(Failure(message: "\(url.absoluteString) \(lastProblem) (stopped retrying: stopping)"))
+            }
             guard now + wait <= deadline else {
                 return .failure(Failure(message: "\(url.absoluteString) \(lastProblem) (gave up after \(attempts) attempts in \(Self.seconds(retryFor)) s; --retry-for sets how long)"))
             }

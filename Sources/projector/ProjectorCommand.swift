@@ -63,6 +63,11 @@ struct ProjectorCommand: AsyncParsableCommand {
                                valueName: "source=url"))
     var chainEndpoints: [String] = []
 
+    @Option(name: .customLong("source-flag-after"),
+            help: ArgumentHelp("Seconds fetching a chain's missing events from its source may keep failing before a flag is raised on the source (/v1/integrity, /ready, /metrics, the log); at once when no attempt can succeed.",
+                               valueName: "seconds"))
+    var sourceFlagAfter: Double = 60
+
     @Option(help: "Log level (env ACCORD_LOG_LEVEL; default notice).")
     var logLevel: String?
 
@@ -114,6 +119,10 @@ struct ProjectorCommand: AsyncParsableCommand {
                 throw ValidationError("--chain-endpoint \(source): the key registry has no key for this source")
             }
             configuration.chainRanges = HTTPChainRanges(endpoints: endpoints)
+            configuration.sourceFlagAfter = .milliseconds(Int64(sourceFlagAfter * 1_000))
+        }
+        guard (0...86_400).contains(sourceFlagAfter) else {
+            throw ValidationError("--source-flag-after must be between 0 and 86400 seconds, got \(sourceFlagAfter)")
         }
         guard journalCheckpointIdle > 0, journalCheckpointIdle <= 3_600 else {
             throw ValidationError("--journal-checkpoint-idle must be in (0, 3600] seconds, got \(journalCheckpointIdle)")

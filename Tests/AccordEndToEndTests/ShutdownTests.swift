@@ -73,15 +73,10 @@ struct ShutdownTests {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-ctrl-c-\(phase.name)-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let err = folder.appendingPathComponent("demo.stderr")
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            let demo = Process()
-            demo.executableURL = Binaries.path("accord")
-            demo.arguments = ["demo", "--cases", "150", "--speed", phase.name == "playing" ? "20" : "0",
-                              "--port", "\(base)", "--data-dir", folder.appendingPathComponent("data").path]
-            demo.standardInput = FileHandle.nullDevice
-            demo.standardOutput = FileHandle.nullDevice
-            demo.standardError = try FileHandle(forWritingTo: err)
-            try demo.run()
+            let demo = try ChildProcess(name: "demo-\(phase.name)", executable: Binaries.path("accord"), arguments: [
+                "demo", "--cases", "150", "--speed", phase.name == "playing" ? "20" : "0",
+                "--port", "\(base)", "--data-dir", folder.appendingPathComponent("data").path,
+            ], logFile: err)
             let stderr = { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
             do {
                 _ = try await eventually("the demo to reach its \(phase.name) phase", timeout: .seconds(150)) { note in
@@ -95,19 +90,18 @@ struct ShutdownTests {
                 }
             } catch {
                 for child in ProcessTree.descendants(of: demo.processIdentifier) { kill(child, SIGKILL) }
-                kill(demo.processIdentifier, SIGKILL)
-                demo.waitUntilExit()
+                demo.kill()
                 throw error
             }
-            demo.waitUntilExit()
-            #expect(demo.terminationStatus == 0, "exit status after Ctrl-C while \(phase.name):\n\(stderr().suffix(2000))")
+            let status = await demo.stop(grace: .seconds(5))
+            #expect(status == 0, "exit status after Ctrl-C while \(phase.name):\n\(stderr().suffix(2000))")
             #expect(stderr().contains("Stopped."), "\(phase.name): \(stderr().suffix(1000))")
             _ = try await eventually("the demo's ports to be free after Ctrl-C while \(phase.name)", timeout: .seconds(15)) { note in
                 let busy = (base...(base + 9)).filter { !Ports.isFree($0) }
                 note = "still in use: \(busy)"
                 return busy.isEmpty ? true : nil
             }
-            if demo.terminationStatus == 0 {
+            if status == 0 {
                 stopped += 1
                 try? FileManager.default.removeItem(at: folder)
             }

@@ -168,9 +168,11 @@ struct BackfillTests {
         }
     }
 
-    @Test("while the source cannot be reached the chain stays pending, its records held and the reason shown; once it answers, the gap is filled and nothing is lost")
+    @Test("while the source cannot be reached the chain stays pending, its records held and the reason shown, and a flag is raised on the source; once it answers, the gap is filled, the flag cleared and nothing is lost")
     func pendingUntilTheSourceAnswers() async throws {
         try await Self.withLostEvents(sourceDown: true) { store, scenario, ranges, configuration in
+            var configuration = configuration
+            configuration.sourceFlagAfter = .zero
             try await Self.expectPendingThenFilled(store: store, scenario: scenario, ranges: ranges, configuration: configuration)
         }
     }
@@ -186,6 +188,11 @@ struct BackfillTests {
         #expect(pending.cause == .brokenLink)
         #expect(pending.held > 0 && pending.retrying)
         #expect(pending.lastError?.contains("cannot be reached") == true)
+        // The source is flagged: it does not serve the events missing from its chain.
+        #expect(pending.flagged && pending.failingSince != nil)
+        let flags = first.integrity.snapshot().sourceFlags
+        #expect(flags.map(\.source) == [scenario.chain.source] && flags.first?.chains == [scenario.chain], "\(flags)")
+        #expect(flags.first?.held == pending.held && flags.first?.reason.contains("cannot be reached") == true)
         let held = try ProjectorStore(path: store).heldCounts()[scenario.chain] ?? 0
         #expect(held > 0, "the chain's later records are kept in the store")
         #expect(try ProjectorStore(path: store).deadLetters().allSatisfy { !$0.reason.hasPrefix("broken-chain") },
@@ -204,6 +211,7 @@ struct BackfillTests {
             second.integrity.snapshot().verified == scenario.events.count && second.integrity.snapshot().pendingChains.isEmpty
         }
         #expect(try await second.reader.totalEvents() == scenario.events.count)
+        #expect(second.integrity.snapshot().sourceFlags.isEmpty, "the flag clears once the gap is filled")
         #expect(second.integrity.snapshot().verified == scenario.events.count)
         #expect(try ProjectorStore(path: store).heldCounts().isEmpty)
         let reasons = try ProjectorStore(path: store).deadLetters().map(\.reason)

@@ -1,7 +1,7 @@
 import AccordEvents
 import AccordIntegrity
 import AccordProjection
-import AccordProjector
+@testable import AccordProjector
 import AccordStore
 import Foundation
 import Logging
@@ -61,5 +61,42 @@ struct QueryAPIIntegrityTests {
         #expect(string(json, "lastJournalCheckpoint/entryHash") == Hash256.sha256([1]).hex)
         #expect(string(json, "lastJournalCheckpoint/keyId") == key.keyId)
         #expect(without.json()["lastJournalCheckpoint"] is NSNull)
+    }
+
+    @Test("/v1/integrity and /ready name a source flagged for a chain gap it does not fill")
+    func flaggedSource() async throws {
+        let status = IntegrityStatus(checking: true)
+        let source = "urn:accord:probation:nps-london"
+        let since = try #require(Timestamp(rfc3339: "2026-01-05T10:00:00Z"))
+        status.setPending([
+            IntegrityStatus.PendingChain(chain: ChainID(source: source, topic: "probation.case-events.v1", partition: 2),
+                                         cause: .brokenLink, held: 40, lastError: "http://127.0.0.1:9/v1/chains cannot be reached",
+                                         retrying: true, failingSince: since, flagged: true),
+            IntegrityStatus.PendingChain(chain: ChainID(source: "urn:accord:commissioner:pcc-west", topic: "commissioning.contract-events.v1", partition: 0),
+                                         cause: .unreadRecords, held: 3, lastError: nil, retrying: true),
+        ])
+        let (integrity, ready) = try await withQueryAPI(Self.api(status)) { client in
+            (try await client.get("/v1/integrity"), try await client.get("/ready"))
+        }
+        let flags = try #require(integrity.json()["sourceFlags"] as? [[String: Any]])
+        #expect(flags.count == 1, "only the chain that failed long enough flags its source: \(flags)")
+        #expect(flags.first?["source"] as? String == source)
+        #expect(flags.first?["chains"] as? [String] == ["probation.case-events.v1/2"])
+        #expect(flags.first?["held"] as? Int == 40)
+        #expect(flags.first?["since"] as? String == "2026-01-05T10:00:00Z")
+        #expect((flags.first?["reason"] as? String)?.contains("cannot be reached") == true)
+        let pending = try #require(integrity.json()["pendingChains"] as? [[String: Any]])
+        #expect(pending.map { $0["flagged"] as? Bool } == [true, false])
+        #expect(ready.status == 503)
+        let reasons = ready.json()["reasons"] as? [String] ?? []
+        #expect(reasons.contains { $0.contains("flagged: \(source)") }, "\(reasons)")
+        // Both answers conform to openapi.json.
+        let folder = try temporaryDirectory("flagged-source")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try integrity.contractRecord().write(to: folder.appendingPathComponent("000.json"))
+        try ready.contractRecord().write(to: folder.appendingPathComponent("001.json"))
+        let check = try runCommand("python3", ["scripts/openapi_check.py", "--spec", "Sources/AccordProjector/Resources/openapi.json",
+                                               "--responses", folder.path])
+        #expect(check.status == 0, "openapi_check.py failed:\n\(check.output)")
     }
 }
