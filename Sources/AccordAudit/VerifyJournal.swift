@@ -49,6 +49,24 @@ public enum JournalAudit {
         let hash: Hash256
         let sequence: Int64
         let position: Int64
+        let retracted: Bool
+    }
+
+    /// An event whose predecessor on its chain is not journaled yet: a forgery took the
+    /// predecessor's place (and id), and the genuine predecessor was journaled once the forgery
+    /// was retracted.
+    struct AwaitedLink {
+        let prev: Hash256
+        let sequence: Int64
+        let entry: JournaledEvent
+        let chainPosition: Int64
+    }
+
+    /// The fault of an event whose ce_prevhash names none of the events journaled at the place before it.
+    static func brokenLink(_ chain: ChainID, chainPosition: Int64, prev: Hash256, entry: JournaledEvent,
+                           predecessors: [ChainEvent]) -> AuditFault {
+        AuditFault(kind: .chainLink, entry: entry,
+                   message: "broken chain \(chain) at position \(chainPosition): ce_prevhash \(prev) but the journaled event at position \(chainPosition - 1) has hash \(predecessors.map(\.hash.hex).joined(separator: ", "))")
     }
 
     /// The state of one audit.
@@ -57,6 +75,8 @@ public enum JournalAudit {
         var summary = AuditSummary()
         /// Journaled events by chain and chain position (several when the chain forked).
         var chains: [ChainID: [Int64: [ChainEvent]]] = [:]
+        /// Links to a predecessor journaled later, by chain and the predecessor's chain position.
+        var awaited: [ChainID: [Int64: [AwaitedLink]]] = [:]
         /// Sequences seen per source.
         var sequences: [String: [Int64]] = [:]
         /// Entries marked verified, by chain: the highest chain position marked, and where.
@@ -122,6 +142,12 @@ public enum JournalAudit {
                 summary.fault = AuditFault(kind: .unreadable, position: summary.entries + 1, message: "\(error)")
                 return
             }
+            let unlinked = awaited.flatMap { chain, byPosition in byPosition.values.joined().map { (chain, $0) } }
+            if let (chain, link) = unlinked.min(by: { $0.1.entry.position < $1.1.entry.position }) {
+                summary.fault = JournalAudit.brokenLink(chain, chainPosition: link.chainPosition, prev: link.prev, entry: link.entry,
+                                                predecessors: chains[chain]?[link.chainPosition - 1] ?? [])
+                return
+            }
             let finished = journal.finish()
             summary.journalCheckpointsVerified = finished.checkpointsVerified.count
             if let fault = finished.fault {
@@ -146,6 +172,11 @@ public enum JournalAudit {
                 let ranges = try store.unreadRanges()
                 summary.unreadRanges = ranges.filter { $0.recoveredAt == nil }
                 summary.recoveredUnreadRanges = ranges.count - summary.unreadRanges.count
+                let shadowed = try store.shadowedCount()
+                if shadowed > 0 {
+                    summary.notes.append("\(shadowed) record(s) kept aside: their event id is journaled with other content, "
+                                         + "and neither record has been orphaned yet")
+                }
                 let held = try store.heldCounts()
                 summary.pendingChains = try store.chainStates().compactMap { state in
                     guard let gap = state.gap else { return nil }
@@ -239,19 +270,33 @@ public enum JournalAudit {
                                       message: "first event of \(chain) has ce_prevhash \(prev), not genesis")
                 }
             } else if let predecessors = chains[chain]?[chainPosition - 1] {
-                guard let parent = predecessors.first(where: { $0.hash == prev }) else {
-                    return AuditFault(kind: .chainLink, entry: entry,
-                                      message: "broken chain \(chain) at position \(chainPosition): ce_prevhash \(prev) but the journaled event at position \(chainPosition - 1) has hash \(predecessors.map(\.hash.hex).joined(separator: ", "))")
-                }
-                guard sequence > parent.sequence else {
-                    return AuditFault(kind: .chainLink, entry: entry,
-                                      message: "sequence \(sequence) does not follow \(parent.sequence) in \(chain)")
+                if let parent = predecessors.first(where: { $0.hash == prev }) {
+                    guard sequence > parent.sequence else {
+                        return AuditFault(kind: .chainLink, entry: entry,
+                                          message: "sequence \(sequence) does not follow \(parent.sequence) in \(chain)")
+                    }
+                } else if predecessors.contains(where: \.retracted) {
+                    // The place is held by a retracted record: its genuine holder may come later.
+                    awaited[chain, default: [:]][chainPosition - 1, default: []]
+                        .append(AwaitedLink(prev: prev, sequence: sequence, entry: entry, chainPosition: chainPosition))
+                } else {
+                    return JournalAudit.brokenLink(chain, chainPosition: chainPosition, prev: prev, entry: entry,
+                                           predecessors: predecessors)
                 }
             } else {
                 summary.unlinked += 1
             }
             chains[chain, default: [:]][chainPosition, default: []]
-                .append(ChainEvent(hash: hashed.hash, sequence: sequence, position: entry.position))
+                .append(ChainEvent(hash: hashed.hash, sequence: sequence, position: entry.position,
+                                   retracted: entry.retractedAt != nil))
+            if var waiting = awaited[chain]?[chainPosition] {
+                for link in waiting where link.prev == hashed.hash && link.sequence <= sequence {
+                    return AuditFault(kind: .chainLink, entry: link.entry,
+                                      message: "sequence \(link.sequence) does not follow \(sequence) in \(chain)")
+                }
+                waiting.removeAll { $0.prev == hashed.hash }
+                awaited[chain]?[chainPosition] = waiting.isEmpty ? nil : waiting
+            }
             if entry.verified, chainPosition > (highestVerified[chain]?.chainPosition ?? 0) {
                 highestVerified[chain] = (chainPosition, entry)
             }

@@ -53,6 +53,8 @@ public final class Projector: Service, Sendable {
     private let unreadCounter = Counter(label: "accord_projector_records_unread_total")
     private let retractedCounter = Counter(label: "accord_projector_events_retracted_total")
     private let heldCounter = Counter(label: "accord_projector_records_held_total")
+    /// Records kept aside because their event id was journaled with other content.
+    private let shadowedCounter = Counter(label: "accord_projector_records_shadowed_total")
     private let backfilledCounter = Counter(label: "accord_projector_events_backfilled_total")
     private let pendingGauge = Gauge(label: "accord_projector_chains_pending")
     /// Sources flagged for chain gaps they do not fill.
@@ -704,7 +706,8 @@ public final class Projector: Service, Sendable {
             let coordinates = RecordCoordinates(topic: orphan.chain.topic, partition: orphan.chain.partition, offset: orphan.offset)
             let pending = batch.entries.first { $0.entry.coordinates == coordinates }?.entry
                 ?? inFlight?.entries.first { $0.entry.coordinates == coordinates }?.entry
-            let journaled = try pending ?? store.journalEntry(at: coordinates)
+            // A record kept aside for a repeated event id is retracted and dead-lettered the same way.
+            let journaled = try pending ?? store.journalEntry(at: coordinates) ?? store.shadowedRecord(at: coordinates)
             // An orphan that was never journaled was refused by the event check and is already dead-lettered.
             guard let journaled else { continue }
             let reason = "orphaned: event \(orphan.hash) at position \(orphan.position) of \(orphan.chain) is not on the chain its source signed (forged or wrongly attributed)"
@@ -771,6 +774,15 @@ public final class Projector: Service, Sendable {
         refused.increment(by: prepared.rejected.count)
         unreadCounter.increment(by: Int(batch.unreadRanges.reduce(0) { $0 + $1.count }))
         retractedCounter.increment(by: committed.retracted.count)
+        shadowedCounter.increment(by: committed.shadowed.count)
+        for eventId in committed.shadowed {
+            logger.warning("event id repeated with other content: the record is kept aside until one of the two is retracted",
+                           metadata: ["eventId": "\(eventId)"])
+        }
+        for eventId in committed.promoted {
+            logger.notice("event kept aside applied: the record that had taken its id was retracted",
+                          metadata: ["eventId": "\(eventId)"])
+        }
         heldCounter.increment(by: batch.heldRecords.count)
         backfilledCounter.increment(by: prepared.backfilled)
         publishPending(prepared.verifier, backfilled: prepared.backfilled)

@@ -275,6 +275,12 @@ public struct StoreCommit: Sendable {
     public var flagsChanged = 0
     /// Event ids retracted from the view in this batch.
     public var retracted: [String] = []
+    /// Event ids of records kept aside because the id is journaled with other content (one of
+    /// the two is forged; the kept record is applied if the journaled one is retracted).
+    public var shadowed: [String] = []
+    /// Event ids of kept-aside records journaled and applied in this batch, in place of a
+    /// retracted entry with the same id.
+    public var promoted: [String] = []
 
     /// Creates an empty result.
     public init() {}

@@ -204,6 +204,31 @@ public final class ProjectorStore: Sendable {
         }
     }
 
+    /// The record kept aside at `coordinates` because its event id is journaled with other
+    /// content (position 0: it has no place in the journal), or nil.
+    public func shadowedRecord(at coordinates: RecordCoordinates) throws -> JournaledEvent? {
+        try pool.read { db in
+            let ids = try StoreIds(db)
+            guard let topicId = ids.topicId(coordinates.topic) else { return nil }
+            return try Row.fetchOne(db, sql: """
+                SELECT \(Self.shadowedColumns) FROM journal_shadowed WHERE topic_id = ? AND partition = ? AND "offset" = ?
+                """, arguments: [topicId, Int64(coordinates.partition), coordinates.offset])
+                .map { try Self.journaledEvent($0, ids) }
+        }
+    }
+
+    /// How many records are kept aside because their event id is journaled with other content.
+    public func shadowedCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal_shadowed") ?? 0 }
+    }
+
+    /// The columns of `journal_shadowed` in the order of ``journalColumns`` (position 0, a zero
+    /// entry hash, not retracted), for ``journaledEvent(_:_:)``.
+    static let shadowedColumns = """
+        0, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject, time_ns, recorded_ns,
+        key, headers, value, event_hash, zeroblob(32), chain_position, verified, NULL
+        """
+
     /// The journal chain's head: the position and entry hash of the last entry.
     public func journalHead() throws -> JournalWriter {
         try pool.read { db in try Self.journalHead(db) }
@@ -293,11 +318,11 @@ extension ProjectorStore {
         }
     }
 
-    /// Every journaled event's hash, by event id (lower-case text).
+    /// The hash of every journaled event still in the view, by event id (lower-case text).
     public func journalEventHashes() throws -> [String: Hash256] {
         try pool.read { db in
             var out: [String: Hash256] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT event_id, event_hash FROM journal") {
+            for row in try Row.fetchAll(db, sql: "SELECT event_id, event_hash FROM journal WHERE retracted IS NULL") {
                 let id: Data = row["event_id"]
                 let hash: Data = row["event_hash"]
                 if let uuid = uuid(fromStored: id), let h = Hash256(bytes: hash) { out[uuid.lowercasedString] = h }
@@ -306,12 +331,12 @@ extension ProjectorStore {
         }
     }
 
-    /// How many journal entries each event id has (retracted entries included), by lowercase
-    /// UUID text; an id the projector applied twice counts 2.
+    /// How many journal entries still in the view each event id has, by lowercase UUID text; an
+    /// id the projector applied twice counts 2 (a retracted entry does not count).
     public func journalIdCounts() throws -> [String: Int] {
         try pool.read { db in
             var out: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT event_id, COUNT(*) FROM journal GROUP BY event_id") {
+            for row in try Row.fetchAll(db, sql: "SELECT event_id, COUNT(*) FROM journal WHERE retracted IS NULL GROUP BY event_id") {
                 let id: Data = row[0]
                 guard let uuid = uuid(fromStored: id) else {
                     throw StoreError("a journal entry has an event id of \(id.count) bytes, not a UUID")

@@ -15,7 +15,10 @@ import GRDB
 /// - `journal_unverified`: the coordinates and positions of journal entries not yet covered by a
 ///   verified checkpoint of their chain (every other entry is verified, unless retracted).
 /// - `journal_retracted`: journal entries taken back out of the view (orphans: forged or wrongly
-///   attributed), with when and why; the view, rebuilds and replays leave them out.
+///   attributed), with when and why; the view, rebuilds and replays leave them out. An event id is
+///   unique among the entries not retracted.
+/// - `journal_shadowed`: records whose event id is journaled with other content (one of the two
+///   is forged); the record waits here and is journaled and applied if the entry is retracted.
 /// - `held_records`: records of chains with a gap, kept as read until the missing events are
 ///   fetched from their source and they can be checked and applied.
 /// - integrity and consumption: chain states and checkpoints, journal checkpoints, consumer
@@ -177,6 +180,27 @@ enum StoreSchema {
                   held_ns INTEGER NOT NULL, PRIMARY KEY (topic, partition, "offset")) WITHOUT ROWID;
                 CREATE INDEX held_records_chain ON held_records (source, topic, partition, "offset");
                 ALTER TABLE unread_ranges ADD COLUMN recovered_at TEXT;
+                """)
+        }
+        migrator.registerMigration("v10-shadowed-records") { db in
+            // An event id is unique among the entries still in the view only: once a forgery that
+            // took a genuine event's id is retracted, the genuine record can be journaled in its
+            // turn. `journal.retracted` mirrors `journal_retracted` so the unique index can say so.
+            // A record whose id is already journaled with other content waits in
+            // `journal_shadowed` (the journal's columns, without a position) until one of the two
+            // is retracted.
+            try db.execute(sql: """
+                ALTER TABLE journal ADD COLUMN retracted INTEGER;
+                UPDATE journal SET retracted = 1 WHERE position IN (SELECT position FROM journal_retracted);
+                DROP INDEX journal_event;
+                CREATE UNIQUE INDEX journal_event ON journal (event_id) WHERE retracted IS NULL;
+                CREATE TABLE journal_shadowed (topic_id INTEGER NOT NULL, partition INTEGER NOT NULL,
+                  "offset" INTEGER NOT NULL, event_id BLOB NOT NULL, id_text TEXT, source_id INTEGER NOT NULL,
+                  sequence INTEGER NOT NULL, subject TEXT NOT NULL, time_ns INTEGER NOT NULL, recorded_ns INTEGER NOT NULL,
+                  key BLOB, headers BLOB NOT NULL, value BLOB NOT NULL, event_hash BLOB NOT NULL, chain_position INTEGER,
+                  verified INTEGER NOT NULL,
+                  PRIMARY KEY (topic_id, partition, "offset")) WITHOUT ROWID;
+                CREATE INDEX journal_shadowed_event ON journal_shadowed (event_id);
                 """)
         }
         return migrator

@@ -134,71 +134,8 @@ public struct ViewStoreWriter: Sendable {
 
     private mutating func write(_ batch: StoreBatch, _ db: Database) throws -> StoreCommit {
         var result = StoreCommit()
-        var fresh: [IncomingEvent] = []
-        var inBatch: Set<UUID> = []
-        // An id already journaled is found by the insert itself (one index descent instead of two).
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO journal (position, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject,
-              time_ns, recorded_ns, key, headers, value, event_hash, entry_hash, chain_position)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(event_id) DO NOTHING
-            """)
-        let unverified = try db.cachedStatement(sql: """
-            INSERT INTO journal_unverified (topic_id, partition, "offset", position) VALUES (?, ?, ?, ?)
-            """)
-        for pending in batch.entries {
-            var entry = pending.entry
-            let idBytes = Data(uuidBytes(pending.event.id))
-            guard inBatch.insert(pending.event.id).inserted else {
-                result.duplicates += 1
-                continue
-            }
-            let head = journal
-            let chained: AccordIntegrity.JournalEntry
-            do {
-                chained = try journal.append(eventId: entry.eventId, topic: entry.topic, partition: entry.partition,
-                                             offset: entry.offset, eventHash: entry.eventHash)
-            } catch {
-                throw StoreError("event \(entry.eventId) cannot be journaled: \(error)")
-            }
-            entry.position = chained.position
-            entry.entryHash = chained.entryHash
-            let canonical = pending.event.idString
-            let topicId = try ids.topic(entry.topic, db)
-            try insert.execute(arguments: [
-                entry.position, idBytes, entry.eventId == canonical ? nil : entry.eventId,
-                topicId, Int64(entry.partition), entry.offset, try ids.source(entry.source, db),
-                entry.sequence, entry.subject, entry.time.nanosecondsSinceEpoch, entry.recordedAt.nanosecondsSinceEpoch,
-                entry.message.key.map { Data($0) }, Data(pending.storedHeaders), Data(entry.message.value),
-                Data(entry.eventHash.bytes), Data(chained.entryHash.bytes), entry.chainPosition,
-            ])
-            guard db.changesCount > 0 else {
-                journal = head
-                result.duplicates += 1
-                continue
-            }
-            if entry.verified {
-                result.newlyVerified.append(entry.eventId)
-            } else {
-                try unverified.execute(arguments: [topicId, Int64(entry.partition), entry.offset, entry.position])
-            }
-            result.appended.append(entry)
-            fresh.append(IncomingEvent(upcaster.upcast(pending.event), recordedAt: entry.recordedAt))
-        }
-        if !fresh.isEmpty {
-            let changes = try engine.apply(fresh, from: StoreFacts(db: db))
-            try ViewTables.write(changes, db, tree: &tree)
-            result.flagsChanged = changes.flags.count
-            if let latest = changes.latestEventTime, latestEventTime.map({ latest > $0 }) ?? true {
-                latestEventTime = latest
-                try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('latest_event_ns', ?)",
-                               arguments: [String(latest.nanosecondsSinceEpoch)])
-            }
-        }
-        if !fresh.isEmpty {
-            try db.execute(sql: "INSERT OR IGNORE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?), ('upcaster', ?)",
-                           arguments: [String(FactCoding.version), rules.fingerprint, upcaster.fingerprint])
-        }
+        let fresh = try journal(batch.entries, db, &result)
+        try apply(fresh, db, &result)
         try writeIntegrity(batch, db, &result)
         try retract(batch.retractions, db, &result)
         for letter in batch.deadLetters {
@@ -244,14 +181,113 @@ public struct ViewStoreWriter: Sendable {
         return result
     }
 
+    /// Journals `entries` after the head and returns the events to apply. An id already
+    /// journaled (or earlier in `entries`) with the same event hash is a redelivery and skipped;
+    /// with another hash one of the two records is forged, and the later one is kept in
+    /// `journal_shadowed` until one of them is retracted.
+    private mutating func journal(_ entries: [PendingEntry], _ db: Database,
+                                  _ result: inout StoreCommit) throws -> [IncomingEvent] {
+        var fresh: [IncomingEvent] = []
+        var inBatch: [UUID: Hash256] = [:]
+        // An id already journaled is found by the insert itself (one index descent instead of two).
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO journal (position, event_id, id_text, topic_id, partition, "offset", source_id, sequence, subject,
+              time_ns, recorded_ns, key, headers, value, event_hash, entry_hash, chain_position)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(event_id) WHERE retracted IS NULL DO NOTHING
+            """)
+        let unverified = try db.cachedStatement(sql: """
+            INSERT INTO journal_unverified (topic_id, partition, "offset", position) VALUES (?, ?, ?, ?)
+            """)
+        for pending in entries {
+            var entry = pending.entry
+            let idBytes = Data(uuidBytes(pending.event.id))
+            if let earlier = inBatch[pending.event.id] {
+                if earlier == entry.eventHash { result.duplicates += 1 } else { try shadow(pending, db, &result) }
+                continue
+            }
+            inBatch[pending.event.id] = entry.eventHash
+            let head = journal
+            let chained: AccordIntegrity.JournalEntry
+            do {
+                chained = try journal.append(eventId: entry.eventId, topic: entry.topic, partition: entry.partition,
+                                             offset: entry.offset, eventHash: entry.eventHash)
+            } catch {
+                throw StoreError("event \(entry.eventId) cannot be journaled: \(error)")
+            }
+            entry.position = chained.position
+            entry.entryHash = chained.entryHash
+            let canonical = pending.event.idString
+            let topicId = try ids.topic(entry.topic, db)
+            try insert.execute(arguments: [
+                entry.position, idBytes, entry.eventId == canonical ? nil : entry.eventId,
+                topicId, Int64(entry.partition), entry.offset, try ids.source(entry.source, db),
+                entry.sequence, entry.subject, entry.time.nanosecondsSinceEpoch, entry.recordedAt.nanosecondsSinceEpoch,
+                entry.message.key.map { Data($0) }, Data(pending.storedHeaders), Data(entry.message.value),
+                Data(entry.eventHash.bytes), Data(chained.entryHash.bytes), entry.chainPosition,
+            ])
+            guard db.changesCount > 0 else {
+                journal = head
+                let live = try Data.fetchOne(db, sql: "SELECT event_hash FROM journal WHERE event_id = ? AND retracted IS NULL",
+                                             arguments: [idBytes])
+                if live.flatMap(Hash256.init(bytes:)) == entry.eventHash { result.duplicates += 1 } else { try shadow(pending, db, &result) }
+                continue
+            }
+            if entry.verified {
+                result.newlyVerified.append(entry.eventId)
+            } else {
+                try unverified.execute(arguments: [topicId, Int64(entry.partition), entry.offset, entry.position])
+            }
+            result.appended.append(entry)
+            fresh.append(IncomingEvent(upcaster.upcast(pending.event), recordedAt: entry.recordedAt))
+        }
+        return fresh
+    }
+
+    /// Keeps a record whose event id is journaled with other content until one of them is retracted.
+    private mutating func shadow(_ pending: PendingEntry, _ db: Database, _ result: inout StoreCommit) throws {
+        let entry = pending.entry
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO journal_shadowed (topic_id, partition, "offset", event_id, id_text, source_id, sequence,
+              subject, time_ns, recorded_ns, key, headers, value, event_hash, chain_position, verified)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                try ids.topic(entry.topic, db), Int64(entry.partition), entry.offset, Data(uuidBytes(pending.event.id)),
+                entry.eventId == pending.event.idString ? nil : entry.eventId, try ids.source(entry.source, db),
+                entry.sequence, entry.subject, entry.time.nanosecondsSinceEpoch, entry.recordedAt.nanosecondsSinceEpoch,
+                entry.message.key.map { Data($0) }, Data(pending.storedHeaders), Data(entry.message.value),
+                Data(entry.eventHash.bytes), entry.chainPosition, entry.verified ? 1 : 0,
+            ])
+        result.shadowed.append(entry.eventId)
+    }
+
+    /// Applies journaled events to the view and records the view's format once there is one.
+    private mutating func apply(_ fresh: [IncomingEvent], _ db: Database, _ result: inout StoreCommit) throws {
+        guard !fresh.isEmpty else { return }
+        let changes = try engine.apply(fresh, from: StoreFacts(db: db))
+        try ViewTables.write(changes, db, tree: &tree)
+        result.flagsChanged += changes.flags.count
+        if let latest = changes.latestEventTime, latestEventTime.map({ latest > $0 }) ?? true {
+            latestEventTime = latest
+            try db.execute(sql: "INSERT OR REPLACE INTO view_meta (key, value) VALUES ('latest_event_ns', ?)",
+                           arguments: [String(latest.nanosecondsSinceEpoch)])
+        }
+        try db.execute(sql: "INSERT OR IGNORE INTO view_meta (key, value) VALUES ('state_format', ?), ('rules', ?), ('upcaster', ?)",
+                       arguments: [String(FactCoding.version), rules.fingerprint, upcaster.fingerprint])
+    }
+
     private mutating func writeIntegrity(_ batch: StoreBatch, _ db: Database, _ result: inout StoreCommit) throws {
         if !batch.verifiedRecords.isEmpty {
             let mark = try db.cachedStatement(sql: """
                 DELETE FROM journal_unverified WHERE topic_id = ? AND partition = ? AND "offset" = ? RETURNING position
                 """)
             let find = try db.cachedStatement(sql: "SELECT event_id, id_text FROM journal WHERE position = ?")
+            let markShadow = try db.cachedStatement(sql: """
+                UPDATE journal_shadowed SET verified = 1 WHERE topic_id = ? AND partition = ? AND "offset" = ?
+                """)
             for record in batch.verifiedRecords {
                 guard let topicId = ids.topicId(record.topic) else { continue }
+                try markShadow.execute(arguments: [topicId, Int64(record.partition), record.offset])
                 for position in try Int64.fetchAll(mark, arguments: [topicId, Int64(record.partition), record.offset]) {
                     guard let row = try Row.fetchOne(find, arguments: [position]) else { continue }
                     let data: Data = row["event_id"]
@@ -293,12 +329,19 @@ public struct ViewStoreWriter: Sendable {
             INSERT OR IGNORE INTO journal_retracted (position, after_position, retracted_ns, reason) VALUES (?, ?, ?, ?)
             """)
         let unmark = try db.cachedStatement(sql: "DELETE FROM journal_unverified WHERE position = ?")
+        let leave = try db.cachedStatement(sql: "UPDATE journal SET retracted = 1 WHERE position = ?")
+        let forget = try db.cachedStatement(sql: """
+            DELETE FROM journal_shadowed WHERE topic_id = ? AND partition = ? AND "offset" = ?
+            """)
         let codec = EventCodec()
         var events: [IncomingEvent] = []
         var sources: Set<String> = []
+        var retractedIds: [Data] = []
         for retraction in retractions {
             let c = retraction.coordinates
             guard let topicId = ids.topicId(c.topic) else { continue }
+            // A kept-aside record that is the orphan was never in the view: it is only dropped.
+            try forget.execute(arguments: [topicId, Int64(c.partition), c.offset])
             for row in try Row.fetchAll(find, arguments: [topicId, Int64(c.partition), c.offset]) {
                 let entry = try ProjectorStore.journaledEvent(row, ids)
                 guard entry.retractedAt == nil else { continue }
@@ -310,6 +353,8 @@ public struct ViewStoreWriter: Sendable {
                 }
                 try mark.execute(arguments: [entry.position, journal.position, retraction.at.nanosecondsSinceEpoch, retraction.reason])
                 try unmark.execute(arguments: [entry.position])
+                try leave.execute(arguments: [entry.position])
+                retractedIds.append(row[1])
                 events.append(IncomingEvent(upcaster.upcast(event), recordedAt: entry.recordedAt))
                 sources.insert(entry.source)
                 result.retracted.append(entry.eventId)
@@ -339,6 +384,35 @@ public struct ViewStoreWriter: Sendable {
         } else {
             try db.execute(sql: "DELETE FROM view_meta WHERE key = 'latest_event_ns'")
         }
+        try promoteShadowed(retractedIds, db, &result)
+    }
+
+    /// Journals and applies, for each retracted event id, the first record kept aside with that
+    /// id (the genuine record a forgery had taken the id of).
+    private mutating func promoteShadowed(_ eventIds: [Data], _ db: Database, _ result: inout StoreCommit) throws {
+        guard !eventIds.isEmpty else { return }
+        let find = try db.cachedStatement(sql: """
+            SELECT \(ProjectorStore.shadowedColumns) FROM journal_shadowed WHERE event_id = ? ORDER BY topic_id, partition, "offset" LIMIT 1
+            """)
+        let codec = EventCodec()
+        var promoted: [PendingEntry] = []
+        for id in eventIds {
+            guard let row = try Row.fetchOne(find, arguments: [id]) else { continue }
+            let entry = try ProjectorStore.journaledEvent(row, ids)
+            let event: AccordEvent
+            do {
+                event = try entry.decodeEvent(codec: codec)
+            } catch {
+                throw StoreError("the record kept aside at \(entry.coordinates) does not decode: \(error)")
+            }
+            try db.execute(sql: "DELETE FROM journal_shadowed WHERE topic_id = ? AND partition = ? AND \"offset\" = ?",
+                           arguments: [row[3], row[4], row[5]])
+            promoted.append(PendingEntry(entry: entry, event: event))
+        }
+        let before = result.appended.count
+        let fresh = try journal(promoted, db, &result)
+        result.promoted += result.appended[before...].map(\.eventId)
+        try apply(fresh, db, &result)
     }
 
     // MARK: rebuilding the view

@@ -4,6 +4,7 @@ import AccordIntegrity
 import AccordKafka
 import AccordProjection
 import AccordProjector
+import AccordReliabilityLog
 import AccordStore
 import Foundation
 import Logging
@@ -253,8 +254,9 @@ struct ProjectorIntegrityTests {
         }
     }
 
-    @Test("a forged event on a fork of a genuine chain is retracted when the signed checkpoint orphans it: the view is what it would be had the event never come, and the audit names it")
-    func orphanIsRetracted() async throws {
+    @Test("a forged event on a fork of a genuine chain is retracted when the signed checkpoint orphans it: the view is what it would be had the event never come, and the audit names it; a forgery that takes the id of the genuine event it displaces does not keep that event out of the view",
+          arguments: ForgedId.allCases)
+    func orphanIsRetracted(forgedId: ForgedId) async throws {
         let cluster = try ProjectorTests.cluster()
         defer { cluster.shutdown() }
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("accord-orphan-\(UUID().uuidString).sqlite").path
@@ -274,41 +276,74 @@ struct ProjectorIntegrityTests {
         let chain = try feed.chain(of: target)
         var forger = try #require(feed.writers[chain])
         var forged = target
-        forged.id = UUID()
+        // Taking the genuine id, a forgery read first is journaled and the genuine event is kept
+        // aside until the forgery is retracted; one read after the genuine event is kept aside itself.
+        forged.id = forgedId == .own ? UUID() : target.id
         forged.payload = EventSamples.payload(.riskReassessed, subject: target.subject, variant: 3)
         let sealedForgery = try forger.seal(forged, codec: feed.codec)
-        records.append(SignedFeed.record(sealedForgery.message, chain: chain))
-        for event in events[40...] { records.append(try feed.seal(event)) }
+        let forgery = SignedFeed.record(sealedForgery.message, chain: chain)
+        if forgedId != .genuineIdAfter { records.append(forgery) }
+        for event in events[40...] {
+            records.append(try feed.seal(event))
+            if forgedId == .genuineIdAfter, event.id == target.id { records.append(forgery) }
+        }
         records.append(contentsOf: try feed.checkpoints())
         try await Self.produce(records, to: cluster)
 
+        // A forgery kept aside was never journaled: it is dropped and dead-lettered, not retracted.
+        let retracted = forgedId == .genuineIdAfter ? 0 : 1
         let projector = try Projector(configuration: Self.configuration(cluster, store: store, registry: feed.registry))
         try await Self.run(projector) {
-            projector.integrity.snapshot().verified == events.count && projector.integrity.snapshot().retracted == 1
+            projector.integrity.snapshot().verified == events.count && projector.integrity.snapshot().retracted == retracted
+                && (try? ProjectorStore(readOnlyPath: store).deadLetters().count) == 1
         }
         let snapshot = projector.integrity.snapshot()
-        #expect(snapshot.verified == events.count && snapshot.retracted == 1 && snapshot.provisional == 0, "\(snapshot)")
+        #expect(snapshot.verified == events.count && snapshot.retracted == retracted && snapshot.provisional == 0, "\(snapshot)")
         #expect(try await projector.reader.totalEvents() == events.count, "the forged event is no longer in the view")
         let live = try ProjectorStore(path: store)
         let reasons = try live.deadLetters().map(\.reason)
         #expect(reasons.count == 1 && reasons[0].hasPrefix("orphaned:"), "\(reasons)")
-        #expect(try live.integrityCounts().retracted == 1)
+        #expect(try live.integrityCounts().retracted == retracted)
         let retractions = try live.retractions()
-        #expect(retractions.map(\.eventId) == [forged.idString])
-        #expect(try live.journalCount() == events.count + 1, "the forged record stays in the journal, marked")
+        #expect(retractions.map(\.eventId) == (retracted == 1 ? [forged.idString] : []))
+        #expect(try live.journalCount() == events.count + retracted, "a journaled forgery stays in the journal, marked")
 
         try Self.expectSameViewAsGenuineOnly(store: store, reference: reference, genuine: events)
 
         // `accord audit verify` replays the retraction where it was made and names the event.
         if let audit = try Self.auditVerify(store: store, registry: feed.registry) {
             #expect(audit.status == 0, "\(audit.output)")
-            #expect(audit.output.contains("events: \(events.count) verified, 0 provisional, 1 retracted"), "\(audit.output)")
-            #expect(audit.output.contains("retracted: position") && audit.output.contains(forged.idString), "\(audit.output)")
+            #expect(audit.output.contains("events: \(events.count) verified, 0 provisional, \(retracted) retracted"), "\(audit.output)")
+            if retracted == 1 {
+                #expect(audit.output.contains("retracted: position") && audit.output.contains(forged.idString), "\(audit.output)")
+            }
             #expect(!audit.output.contains("view digests matching the replay: 0"), "\(audit.output)")
             let rebuild = try runCommand(Self.accord, ["audit", "rebuild", "--store", store, "--compare", "--area-offices", "none"])
             #expect(rebuild.status == 0, "\(rebuild.output)")
             #expect(rebuild.output.contains("no differences"), "\(rebuild.output)")
         }
+        #expect(try live.shadowedCount() == 0, "nothing is left kept aside")
+        switch forgedId {
+        case .own: break
+        case .genuineIdBefore:
+            ReliabilityLog.record("forged record taking the id of the genuine event it displaces, read first", times: 1,
+                                  outcome: "retracted: \(snapshot.retracted); the genuine event kept aside, then applied; "
+                                    + "view equal to a store that never saw the forgery", test: "ProjectorIntegrityTests")
+        case .genuineIdAfter:
+            ReliabilityLog.record("forged record repeating a genuine event's id with other content, read after it", times: 1,
+                                  outcome: "kept aside, then \(reasons.first.map { "dead-lettered: \($0.prefix(60))" } ?? "NOT dead-lettered"); "
+                                    + "view equal to a store that never saw it", test: "ProjectorIntegrityTests")
+        }
+    }
+
+    /// Which id the forgery in ``orphanIsRetracted(forgedId:)`` carries, and where it is read.
+    enum ForgedId: CaseIterable, Sendable {
+        /// An id of its own, read before the genuine event it displaces.
+        case own
+        /// The genuine event's id, read before the genuine event.
+        case genuineIdBefore
+        /// The genuine event's id, read right after the genuine event.
+        case genuineIdAfter
     }
 
     @Test("an idle projector signs a journal checkpoint of its head within the idle delay, without being stopped")
