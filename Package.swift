@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -56,7 +57,17 @@ let package = Package(
             dependencies: ["AccordEvents", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Starting, watching and stopping Accord's processes (demo, end-to-end tests).
-        .target(name: "AccordProcesses"),
+        // Accord's own HTTP client calls (publish, chain-range backfill, probes) over AsyncHTTPClient.
+        .target(
+            name: "AccordHTTPClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "AccordProcesses", dependencies: ["AccordHTTPClient"]),
         // A seeded, realistic partnership caseload played as agency submissions. Pure: no I/O, no clock.
         .target(name: "AccordSimulation", dependencies: ["AccordEvents", "AccordJSON", "AccordProjection"]),
         // The accountability view: a pure, deterministic projection of events. No I/O, no clock.
@@ -119,7 +130,7 @@ let package = Package(
             name: "AccordProjector",
             dependencies: [
                 "AccordBus", "AccordKafka", "AccordEvents", "AccordProjection", "AccordStore", "AccordHTTP",
-                "AccordRuntime", "AccordIntegrity",
+                "AccordRuntime", "AccordIntegrity", "AccordHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -173,7 +184,7 @@ let package = Package(
             name: "accord",
             dependencies: [
                 "AccordKafka", "AccordEvents", "AccordBus", "AccordSimulation", "AccordProcesses", "AccordAudit",
-                "AccordIntegrity", "AccordBenchmark", "AccordHTTP",
+                "AccordIntegrity", "AccordBenchmark", "AccordHTTP", "AccordHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

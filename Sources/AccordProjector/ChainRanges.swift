@@ -1,9 +1,7 @@
 import AccordEvents
+import AccordHTTPClient
 import AccordIntegrity
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One page of a chain as its source's service keeps it (`GET /v1/chains/{topic}/{partition}/events`).
 public struct ChainRangePage: Sendable {
@@ -72,15 +70,12 @@ public protocol ChainRangeSource: Sendable {
 public struct HTTPChainRanges: ChainRangeSource {
     /// Base URL of each source's service, by source URN.
     public let endpoints: [String: URL]
-    private let session: URLSession
+    private let timeout: Duration
 
     /// Fetches from `endpoints`, each request given `timeoutSeconds`.
     public init(endpoints: [String: URL], timeoutSeconds: Double = 10) {
         self.endpoints = endpoints
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeoutSeconds
-        configuration.timeoutIntervalForResource = timeoutSeconds * 2
-        session = URLSession(configuration: configuration)
+        timeout = .milliseconds(Int64(max(0.1, timeoutSeconds) * 1_000))
     }
 
     public var sources: [String] { endpoints.keys.sorted() }
@@ -99,16 +94,14 @@ public struct HTTPChainRanges: ChainRangeSource {
         guard let url = components.url else {
             throw ChainRangeError(retryable: false, "\(base) is not a usable base URL for \(chain.source)")
         }
-        var request = URLRequest(url: url)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
         let data: Data
         let status: Int
         do {
-            let (body, response) = try await session.data(for: request)
-            data = body
-            status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let answer = try await HTTPCall.get(url.absoluteString, headers: [("Accept", "application/json")], timeout: timeout)
+            data = answer.body
+            status = answer.status
         } catch {
-            throw ChainRangeError(retryable: true, "\(url.absoluteString) cannot be reached: \(error.localizedDescription)")
+            throw ChainRangeError(retryable: true, "\(url.absoluteString) cannot be reached: \(error)")
         }
         guard status == 200 else {
             let detail = String(decoding: data.prefix(300), as: UTF8.self)

@@ -353,8 +353,8 @@ final class DemoStack: @unchecked Sendable {
 
     /// Runs `body` unless SIGINT or SIGTERM comes first, in whatever phase it is; returns true
     /// when a signal cut it short. The body is then left behind, neither cancelled nor waited
-    /// for: the command stops the processes it talks to and exits. (Cancelling it would cancel
-    /// its URLSession requests, and FoundationNetworking on Linux can crash on that.)
+    /// for: the command drains its requests (``RequestGate``), stops the processes it talks to
+    /// and exits.
     func runUnlessSignalled(_ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let (outcomes, continuation) = AsyncStream<Result<Bool, any Error>>.makeStream()

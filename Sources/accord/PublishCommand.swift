@@ -1,11 +1,9 @@
 import AccordEvents
+import AccordHTTPClient
 import AccordSimulation
 import ArgumentParser
 import Foundation
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `accord publish`: sends one event or a bulk file (NDJSON, CSV) through an agency service's
 /// HTTP intake, in batches, and reports what was accepted and rejected, by input line.
@@ -226,7 +224,8 @@ struct Intake {
         let message: String
     }
 
-    let session: URLSession
+    /// How long one request may take.
+    let timeout: Duration
     /// How long one request is retried while the service is unavailable (a note goes to stderr
     /// when the retrying starts and when the service answers again, also with --quiet).
     let retryFor: Duration
@@ -237,10 +236,7 @@ struct Intake {
     let keepRetrying: @Sendable () -> Bool
 
     init(timeout: Double, retryFor: Duration = .seconds(120), keepRetrying: @escaping @Sendable () -> Bool = { true }) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout * 2
-        session = URLSession(configuration: configuration)
+        self.timeout = .milliseconds(Int64(max(0.1, timeout) * 1_000))
         self.retryFor = retryFor
         self.keepRetrying = keepRetrying
     }
@@ -333,10 +329,8 @@ struct Intake {
     /// (0.25 s doubling to 5 s, or the service's `Retry-After` when it gives one) for up to
     /// `retryFor`. Connection refused by a service never reached is not retried: it is not running.
     private func post(_ body: Data, to url: URL) async -> Result<(Int, Data), Failure> {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json, application/problem+json", forHTTPHeaderField: "Accept")
+        let headers = [("Content-Type", "application/json"), ("Accept", "application/json, application/problem+json")]
+        let bytes = [UInt8](body)
         let deadline = ContinuousClock.now + retryFor
         var lastProblem = ""
         var attempts = 0
@@ -344,22 +338,24 @@ struct Intake {
         while true {
             attempts += 1
             var wait = Duration.milliseconds(min(250 << min(attempts - 1, 5), 5_000))
-            do {
-                let (data, response) = try await session.upload(for: request, from: body)
-                let http = response as? HTTPURLResponse
-                let status = http?.statusCode ?? 0
+            do throws(HTTPCallError) {
+                let answer = try await HTTPCall.send("POST", url.absoluteString, headers: headers, body: bytes, timeout: timeout)
+                let status = answer.status
                 reached.insert(url)
                 guard status >= 500 || status == 0 || status == 429 else {
                     if noted { FileHandle.standardError.write(Data("accord publish: \(url.absoluteString) answers again\n".utf8)) }
-                    return .success((status, data))
+                    return .success((status, answer.body))
                 }
-                lastProblem = "answered \(status): \(Problem.text(data))"
-                if let retryAfter = http?.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init), retryAfter >= 0 {
+                lastProblem = "answered \(status): \(Problem.text(answer.body))"
+                if let retryAfter = answer.header("Retry-After").flatMap(Double.init), retryAfter >= 0 {
                     wait = .milliseconds(Int64(min(retryAfter, 30) * 1_000))
                 }
             } catch {
-                lastProblem = "cannot be reached: \(error.localizedDescription)"
-                if (error as? URLError)?.code == .cannotConnectToHost, !reached.contains(url) {
+                if error.kind == .cancelled {
+                    return .failure(Failure(message: "\(url.absoluteString): publishing was cancelled"))
+                }
+                lastProblem = "cannot be reached: \(error.message)"
+                if error.kind == .connectionRefused, !reached.contains(url) {
                     return .failure(Failure(message: "\(url.absoluteString) cannot be reached (connection refused); is the service running?"))
                 }
             }

@@ -4,8 +4,8 @@ import Synchronization
 
 /// The demo's own HTTP requests (publishing, health and readiness polls), let through one by
 /// one until Ctrl-C closes the gate; `close` then waits for the requests in flight before the
-/// processes they talk to are stopped. A request cut off by a process stopping under it can
-/// crash FoundationNetworking on Linux, so none is left in flight.
+/// processes they talk to are stopped, so no request is cut off (and reported as a failure) by a
+/// process stopping under it.
 final class RequestGate: Sendable {
     private let state = Mutex((closed: false, inFlight: 0))
 
