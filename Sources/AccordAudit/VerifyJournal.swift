@@ -50,6 +50,10 @@ public enum JournalAudit {
         let sequence: Int64
         let position: Int64
         let retracted: Bool
+        /// The predecessor's event hash (`ce_prevhash`).
+        let prev: Hash256
+        /// The journaled entry, for naming it.
+        let entry: JournaledEvent
     }
 
     /// An event whose predecessor on its chain is not journaled yet: a forgery took the
@@ -77,6 +81,10 @@ public enum JournalAudit {
         var chains: [ChainID: [Int64: [ChainEvent]]] = [:]
         /// Links to a predecessor journaled later, by chain and the predecessor's chain position.
         var awaited: [ChainID: [Int64: [AwaitedLink]]] = [:]
+        /// Sources with at least one key in the registry.
+        var registered: Set<String> = []
+        /// Verified and provisional counts by source.
+        var standings: [String: AuditSummary.SourceStanding] = [:]
         /// Sequences seen per source.
         var sequences: [String: [Int64]] = [:]
         /// Entries marked verified, by chain: the highest chain position marked, and where.
@@ -95,6 +103,7 @@ public enum JournalAudit {
 
         init(registry: KeyRegistry, rules: ProjectionRules, upcaster: EventUpcaster) {
             self.registry = registry
+            registered = Set(registry.keys.map(\.source))
             replay = try? ScratchView(rules: rules, upcaster: upcaster)
             if replay == nil { summary.notes.append("view digests were not compared: no scratch store could be created") }
         }
@@ -249,6 +258,7 @@ public enum JournalAudit {
             } else if entry.retractedAt == nil {
                 summary.provisional += 1
             }
+            if entry.retractedAt == nil { standInView(entry) }
             guard let chainPosition = entry.chainPosition else {
                 summary.unchained += 1
                 if entry.verified {
@@ -288,7 +298,7 @@ public enum JournalAudit {
             }
             chains[chain, default: [:]][chainPosition, default: []]
                 .append(ChainEvent(hash: hashed.hash, sequence: sequence, position: entry.position,
-                                   retracted: entry.retractedAt != nil))
+                                   retracted: entry.retractedAt != nil, prev: prev, entry: entry))
             if var waiting = awaited[chain]?[chainPosition] {
                 for link in waiting where link.prev == hashed.hash && link.sequence <= sequence {
                     return AuditFault(kind: .chainLink, entry: link.entry,
@@ -301,6 +311,63 @@ public enum JournalAudit {
                 highestVerified[chain] = (chainPosition, entry)
             }
             return nil
+        }
+
+        /// Counts an entry the view applies under its source, and names it when its source is not
+        /// registered. (A dead letter is not matched by its coordinates: a record lost from the
+        /// topic and fetched from its source keeps its offset, where the topic may hold junk the
+        /// projector refused. The only refused records the projector journals are orphans, which
+        /// ``findOrphansInView(_:)`` checks by the signed chain itself.)
+        mutating func standInView(_ entry: JournaledEvent) {
+            var standing = standings[entry.source] ?? AuditSummary.SourceStanding(source: entry.source)
+            if entry.verified {
+                standing.verified += 1
+            } else {
+                standing.provisional += 1
+                if standing.provisionalIds.count < 5 { standing.provisionalIds.append(entry.eventId) }
+            }
+            standings[entry.source] = standing
+            if !registered.contains(entry.source) {
+                untrust(entry, .unregisteredSource, "no key of \(entry.source) is in the registry")
+            }
+        }
+
+        mutating func untrust(_ entry: JournaledEvent, _ reason: AuditSummary.UntrustedEntry.Reason, _ detail: String) {
+            summary.untrusted.append(AuditSummary.UntrustedEntry(
+                reason: reason, position: entry.position, eventId: entry.eventId, source: entry.source,
+                coordinates: RecordCoordinates(topic: entry.topic, partition: entry.partition, offset: entry.offset),
+                detail: detail))
+        }
+
+        /// Names every entry still in the view at a place a signed checkpoint settled for another
+        /// event: the checkpoint's head and its journaled ancestors are the chain; anything else at
+        /// or below the count is an orphan the projector should have retracted.
+        mutating func findOrphansInView(_ checkpoints: [StoredChainCheckpoint]) {
+            var settled: [ChainID: Int64] = [:]
+            var onChain: [ChainID: Set<Hash256>] = [:]
+            for item in checkpoints where item.checkpoint.count > 0 {
+                let chain = item.checkpoint.chain
+                settled[chain] = max(settled[chain] ?? 0, item.checkpoint.count)
+                var position = item.checkpoint.count
+                var hash = item.checkpoint.head
+                while position >= 1, let event = chains[chain]?[position]?.first(where: { $0.hash == hash }),
+                      onChain[chain, default: []].insert(hash).inserted {
+                    hash = event.prev
+                    position -= 1
+                }
+            }
+            var orphans: [(ChainID, ChainEvent, Int64)] = []
+            for (chain, count) in settled {
+                for (position, events) in chains[chain] ?? [:] where position <= count {
+                    for event in events where !event.retracted && !(onChain[chain]?.contains(event.hash) ?? false) {
+                        orphans.append((chain, event, position))
+                    }
+                }
+            }
+            for (chain, event, position) in orphans.sorted(by: { $0.1.position < $1.1.position }) {
+                untrust(event.entry, .orphaned,
+                        "a signed checkpoint of \(chain) takes another event at chain position \(position); this one was not retracted")
+            }
         }
 
         /// Applies the entry's event to the replayed view and compares digests at journal checkpoints.
@@ -397,7 +464,14 @@ public enum JournalAudit {
                     summary.chainCheckpointsUnmatched += 1
                 }
                 covered[chain] = max(covered[chain] ?? 0, checkpoint.count)
+                var standing = standings[chain.source] ?? AuditSummary.SourceStanding(source: chain.source)
+                if standing.lastCheckpoint.map({ checkpoint.issuedAt > $0.issuedAt }) ?? true {
+                    standing.lastCheckpoint = (checkpoint.issuedAt, chain, checkpoint.count)
+                }
+                standings[chain.source] = standing
             }
+            summary.sources = standings.values.sorted { $0.source < $1.source }
+            findOrphansInView(stored)
             for (chain, marked) in highestVerified.sorted(by: { $0.value.entry.position < $1.value.entry.position })
             where marked.chainPosition > (covered[chain] ?? 0) {
                 summary.fault = AuditFault(

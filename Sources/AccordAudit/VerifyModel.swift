@@ -1,3 +1,4 @@
+import AccordEvents
 import AccordIntegrity
 import AccordStore
 
@@ -125,13 +126,90 @@ public struct AuditSummary: Sendable, Hashable {
     public var recoveredUnreadRanges: Int = 0
     /// Chains the projector knows events are missing from, with their later records held.
     public var pendingChains: [PendingChain] = []
+    /// Events the view applies that do not rest on a signed chain of a registered source: from
+    /// a source with no registered key, or orphaned (and so dead-lettered) but not retracted.
+    public var untrusted: [UntrustedEntry] = []
+    /// Per source: events verified, events provisional, and its last signed checkpoint.
+    public var sources: [SourceStanding] = []
     /// Remarks about what could not be checked.
     public var notes: [String] = []
-    /// The first fault, nil when intact.
+    /// The first fault, nil when no hash, link or signature failed.
     public var fault: AuditFault?
 
-    /// True when no fault was found.
-    public var isIntact: Bool { fault == nil }
+    /// True when no fault was found and the view rests on nothing untrusted.
+    public var isIntact: Bool { fault == nil && untrusted.isEmpty }
+
+    /// An event in the view that should not be there.
+    public struct UntrustedEntry: Sendable, Hashable, CustomStringConvertible {
+        /// Why it cannot be trusted.
+        public enum Reason: String, Sendable, Hashable {
+            /// Its source has no key in the registry.
+            case unregisteredSource = "unregistered-source"
+            /// A signed checkpoint of its chain takes another event at its place.
+            case orphaned
+        }
+
+        /// Why.
+        public var reason: Reason
+        /// Its journal position.
+        public var position: Int64
+        /// Its event id.
+        public var eventId: String
+        /// Its source.
+        public var source: String
+        /// Its Kafka coordinates.
+        public var coordinates: RecordCoordinates
+        /// More about the reason.
+        public var detail: String
+
+        /// `orphaned: journal position 12, event …, source … (topic/partition@offset): detail`.
+        public var description: String {
+            "\(reason.rawValue): journal position \(position), event \(eventId), source \(source) (\(coordinates)): \(detail)"
+        }
+    }
+
+    /// How much of one source's journaled events rests on its signed checkpoints.
+    public struct SourceStanding: Sendable, Hashable {
+        /// The source URN.
+        public var source: String
+        /// Events covered by a signed checkpoint of their chain.
+        public var verified: Int64 = 0
+        /// Events in the view not yet covered by one.
+        public var provisional: Int64 = 0
+        /// The first few provisional event ids, in journal order.
+        public var provisionalIds: [String] = []
+        /// When its latest stored checkpoint was issued, and the count it signed; nil when none.
+        public var lastCheckpoint: (issuedAt: Timestamp, chain: ChainID, count: Int64)?
+
+        /// A standing with nothing counted.
+        public init(source: String) { self.source = source }
+
+        public static func == (a: SourceStanding, b: SourceStanding) -> Bool {
+            a.source == b.source && a.verified == b.verified && a.provisional == b.provisional
+                && a.provisionalIds == b.provisionalIds && a.lastCheckpoint?.issuedAt == b.lastCheckpoint?.issuedAt
+                && a.lastCheckpoint?.chain == b.lastCheckpoint?.chain && a.lastCheckpoint?.count == b.lastCheckpoint?.count
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(source)
+            hasher.combine(verified)
+            hasher.combine(provisional)
+        }
+
+        /// `urn: 10 verified, 2 provisional (…); last signed checkpoint … of chain, count N`.
+        public var description: String {
+            var text = "\(source): \(verified) verified, \(provisional) provisional"
+            if !provisionalIds.isEmpty {
+                text += " (" + provisionalIds.joined(separator: ", ") + (provisional > Int64(provisionalIds.count) ? ", …" : "") + ")"
+            }
+            if let last = lastCheckpoint {
+                text += "; last signed checkpoint \(last.issuedAt.rfc3339), \(last.chain) up to event \(last.count)"
+            } else {
+                text += "; no signed checkpoint"
+            }
+            return text
+        }
+    }
 
     /// True when the store knows of no missing records: no unread range is unrecovered and no
     /// chain is pending. An intact journal can still be incomplete.
@@ -179,8 +257,14 @@ public struct AuditSummary: Sendable, Hashable {
         if let fault {
             lines.append("journal NOT intact: \(fault)")
             lines.append("checked before the fault: \(entries) entries")
-        } else {
-            lines.append("journal intact: \(entries) entries, head \(head)")
+        }
+        if !untrusted.isEmpty {
+            lines.append((fault == nil ? "journal NOT intact: " : "")
+                         + "the view applies \(untrusted.count) event(s) not on a signed chain of a registered source")
+            lines.append(contentsOf: untrusted.map { "  \($0)" })
+        }
+        if fault == nil {
+            lines.append((untrusted.isEmpty ? "journal intact: " : "journal hashes and links intact: ") + "\(entries) entries, head \(head)")
             lines.append("chains: \(chains); agency checkpoints verified: \(chainCheckpointsVerified)"
                          + (chainCheckpointsUnmatched > 0 ? " (+\(chainCheckpointsUnmatched) whose head event is not journaled)" : ""))
             lines.append("journal checkpoints verified: \(journalCheckpointsVerified)"
@@ -196,6 +280,10 @@ public struct AuditSummary: Sendable, Hashable {
             } else {
                 lines.append("sequence gaps: \(sequenceGaps.count) (accountability findings, not corruption)")
                 lines.append(contentsOf: sequenceGaps.map { "  \($0)" })
+            }
+            if !sources.isEmpty {
+                lines.append("sources (provisional: not yet under a signed checkpoint of their chain):")
+                lines.append(contentsOf: sources.map { "  \($0.description)" })
             }
             lines.append(contentsOf: completenessLines)
         }
@@ -232,6 +320,7 @@ public struct AuditSummary: Sendable, Hashable {
     /// The outcome in the report model's terms: passed only when intact and complete.
     public var outcome: VerificationOutcome {
         var problems = fault.map { ["\($0)"] } ?? []
+        problems.append(contentsOf: untrusted.map(\.description))
         if isIntact, !isComplete { problems.append(contentsOf: completenessLines.filter { !$0.hasPrefix("  ") && !$0.hasSuffix(": none") }) }
         return VerificationOutcome(passed: isIntact && isComplete,
                                    summary: text.split(separator: "\n").first.map(String.init) ?? "", problems: problems)

@@ -20,6 +20,9 @@ public struct ViewProofDocument: Sendable, Equatable {
     public var proof: ViewProof
     /// The signed journal checkpoint whose view digest is the root.
     public var checkpoint: JournalCheckpoint
+    /// Events about the subject that were provisional (not yet under a signed checkpoint of their
+    /// source) when the proof was made, as the store reported them; not covered by any signature.
+    public var provisionalEvents: [ProvisionalEvent]
 
     /// A document from a proof made by the store.
     public init(_ made: SubjectProof) {
@@ -27,6 +30,7 @@ public struct ViewProofDocument: Sendable, Equatable {
         canonicalRecord = made.canonicalRecord
         proof = made.proof
         checkpoint = made.checkpoint
+        provisionalEvents = made.provisionalEvents
     }
 
     /// Makes the proof of `subject` from the store at `storePath` (opened read-only).
@@ -54,6 +58,9 @@ public struct ViewProofDocument: Sendable, Equatable {
                 "viewDigest": checkpoint.viewDigest.hex, "issuedAt": checkpoint.issuedAt.rfc3339,
                 "signer": checkpoint.signer, "keyId": checkpoint.keyId, "signature": checkpoint.signature,
             ] as [String: Any],
+            "provisionalEvents": provisionalEvents.map {
+                ["eventId": $0.eventId, "source": $0.source, "position": $0.position] as [String: Any]
+            },
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return [UInt8](data) + [0x0a]
@@ -113,6 +120,21 @@ public struct ViewProofDocument: Sendable, Equatable {
                                        viewDigest: try hash("viewDigest", in: signed, at: "checkpoint."), issuedAt: issuedAt,
                                        keyId: try string("keyId", in: signed, at: "checkpoint."),
                                        signature: try string("signature", in: signed, at: "checkpoint."))
+        // Proofs written before the field existed have none.
+        provisionalEvents = []
+        if let listed = root["provisionalEvents"] {
+            guard let entries = listed as? [[String: Any]] else {
+                throw ViewProofDocumentError(field: "provisionalEvents", "not an array of objects")
+            }
+            for (n, entry) in entries.enumerated() {
+                let at = "provisionalEvents[\(n)]."
+                guard let position = entry["position"] as? Int64 ?? (entry["position"] as? Int).map(Int64.init) else {
+                    throw ViewProofDocumentError(field: at + "position", "missing or not an integer")
+                }
+                provisionalEvents.append(ProvisionalEvent(eventId: try string("eventId", in: entry, at: at),
+                                                          source: try string("source", in: entry, at: at), position: position))
+            }
+        }
         if let record = root["record"], let hashed = try? JSONSerialization.jsonObject(with: Data(canonicalRecord), options: [.fragmentsAllowed]),
            !(NSDictionary(dictionary: ["r": record]).isEqual(to: ["r": hashed])) {
             throw ViewProofDocumentError(field: "record", "differs from canonicalRecord, the bytes that are hashed")
@@ -123,6 +145,7 @@ public struct ViewProofDocument: Sendable, Equatable {
     /// checkpoint's view digest and, with `projectorKeys`, the checkpoint's signature.
     public func verify(projectorKeys: KeyRegistry?) -> ViewProofVerdict {
         var verdict = ViewProofVerdict(subject: subject, checkpoint: checkpoint)
+        verdict.provisionalEvents = provisionalEvents
         if case .failure(let error) = proof.verify(canonicalJSON: canonicalRecord) {
             verdict.failure = error.description
             return verdict
@@ -152,17 +175,26 @@ public struct ViewProofVerdict: Sendable, Equatable {
     public var failure: String?
     /// Whether the checkpoint's signature was checked with the projector's key.
     public var signatureChecked = false
+    /// Events of the record that were provisional when the proof was made.
+    public var provisionalEvents: [ProvisionalEvent] = []
 
     /// Whether the proof holds.
     public var holds: Bool { failure == nil }
 
-    /// One line saying what was established.
+    /// What was established: a line, then one line on the record's provisional events, if any.
     public var text: String {
         if let failure { return "proof does not hold for \(subject): \(failure)" }
         let signed = "the view signed by \(checkpoint.signer) (key \(checkpoint.keyId)) at journal position \(checkpoint.position), \(checkpoint.issuedAt)"
-        return signatureChecked
+        var lines = [signatureChecked
             ? "proof holds: \(subject) is this record in \(signed); signature verified"
-            : "proof holds: \(subject) is this record in \(signed); signature NOT checked (give --projector-key-pub)"
+            : "hashes hold: \(subject) leads to the root named by \(signed); signature NOT checked, so nothing shows the root is the projector's"]
+        if !provisionalEvents.isEmpty {
+            let listed = provisionalEvents.prefix(10).map { "\($0.eventId) from \($0.source) at position \($0.position)" }
+            lines.append("the record rests on \(provisionalEvents.count) provisional event(s), not yet under a signed checkpoint of "
+                         + "their source when the proof was made: \(listed.joined(separator: ", "))"
+                         + (provisionalEvents.count > 10 ? ", …" : ""))
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

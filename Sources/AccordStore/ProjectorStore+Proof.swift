@@ -14,6 +14,26 @@ public struct SubjectProof: Sendable {
     public var proof: ViewProof
     /// The signed journal checkpoint whose view digest is the proof's root.
     public var checkpoint: JournalCheckpoint
+    /// Events about the subject, journaled up to the checkpoint, that were not yet under a signed
+    /// checkpoint of their source's chain when the proof was made.
+    public var provisionalEvents: [ProvisionalEvent] = []
+}
+
+/// A journaled event not yet covered by a signed checkpoint of its source's chain.
+public struct ProvisionalEvent: Sendable, Equatable {
+    /// The event id.
+    public var eventId: String
+    /// The source that sent it.
+    public var source: String
+    /// Its journal position.
+    public var position: Int64
+
+    /// Creates the entry.
+    public init(eventId: String, source: String, position: Int64) {
+        self.eventId = eventId
+        self.source = source
+        self.position = position
+    }
 }
 
 /// Why a subject's inclusion proof cannot be made from a store.
@@ -88,7 +108,34 @@ extension ProjectorStore {
                 throw ViewProofUnavailable.inconsistent("the stored buckets do not lead to the stored digest")
             }
             let proof = ViewProof(key: key, bucket: bucket, bucketLeaves: leaves, path: tree.path(bucket: bucket), root: digest)
-            return SubjectProof(subject: subject, canonicalRecord: record, proof: proof, checkpoint: checkpoint)
+            var made = SubjectProof(subject: subject, canonicalRecord: record, proof: proof, checkpoint: checkpoint)
+            made.provisionalEvents = try Self.provisionalEvents(of: subject, upTo: checkpoint.position, db)
+            return made
+        }
+    }
+
+    /// The journaled events about `subject` (by CloudEvents subject, or by source for a source
+    /// subject) up to `position` that are still unverified, in journal order.
+    static func provisionalEvents(of subject: SubjectKey, upTo position: Int64, _ db: Database) throws -> [ProvisionalEvent] {
+        let ids = try StoreIds(db)
+        let filter: String
+        let value: DatabaseValueConvertible
+        switch subject {
+        case .caseId(let id), .contract(let id), .area(let id):
+            filter = "subject = ?"
+            value = id
+        case .source(let urn):
+            guard let sourceId = ids.sourceId(urn) else { return [] }
+            filter = "source_id = ?"
+            value = sourceId
+        }
+        return try Row.fetchAll(db, sql: """
+            SELECT \(journalColumns) FROM journal
+            WHERE position IN (SELECT position FROM journal_unverified) AND \(filter) AND position <= ? AND retracted IS NULL
+            ORDER BY position
+            """, arguments: [value, position]).map { row in
+            let entry = try journaledEvent(row, ids)
+            return ProvisionalEvent(eventId: entry.eventId, source: entry.source, position: entry.position)
         }
     }
 }

@@ -14,7 +14,12 @@ struct AuditVerifyProofCommand: ParsableCommand {
         checkpoint signs and, with --projector-key-pub, that the checkpoint's signature verifies with
         a key of its signer valid when it was issued (schemas/integrity.md §11). Needs no store.
 
-        Exit status: 0 the proof holds, 1 it does not (the first step that fails is named), 2 usage error.
+        Without the projector's public key nothing shows that the root is the projector's: anyone can
+        recompute a tampered record's hashes up to a root of their own. So --projector-key-pub is
+        required; --unsigned checks the hashes alone and says so in its first line.
+
+        Exit status: 0 the proof holds (with --unsigned: its hashes hold), 1 it does not (the first step
+        that fails is named), 2 usage error (no --projector-key-pub and no --unsigned).
         """
     )
 
@@ -25,6 +30,9 @@ struct AuditVerifyProofCommand: ParsableCommand {
             help: "The projector's public key (a registry JSON, such as <store>.projector-key.pub.json).")
     var projectorKeyPub: String?
 
+    @Flag(help: "Check the hashes without the projector's public key; the result then proves nothing about who signed the root.")
+    var unsigned = false
+
     func run() throws {
         let bytes: [UInt8]
         do {
@@ -33,6 +41,11 @@ struct AuditVerifyProofCommand: ParsableCommand {
             usage("cannot read \(proof): \(error.localizedDescription)")
         }
         var keys: KeyRegistry?
+        if projectorKeyPub == nil, !unsigned {
+            usage("give --projector-key-pub (the projector's public key, such as <store>.projector-key.pub.json); "
+                  + "without it nothing shows the root is the projector's. --unsigned checks the hashes alone")
+        }
+        if projectorKeyPub != nil, unsigned { usage("give --projector-key-pub or --unsigned, not both") }
         if let projectorKeyPub {
             switch RegistryFile.read(projectorKeyPub) {
             case .success(let registry): keys = registry
@@ -47,6 +60,7 @@ struct AuditVerifyProofCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let verdict = document.verify(projectorKeys: keys)
+        if unsigned { print("UNSIGNED CHECK: only the hashes were checked; nothing proves the root is the projector's view") }
         print(verdict.text)
         if !verdict.holds { throw ExitCode(1) }
     }

@@ -295,6 +295,16 @@ final class ChaosRun: @unchecked Sendable {
     /// Compares the stopped projector's store with what was accepted, a clean rebuild and an audit.
     private func check(submissions: [Submission], into outcome: inout ChaosOutcome) async throws {
         let storePath = stack.data.appendingPathComponent("projector.sqlite").path
+        let clock = ContinuousClock()
+        var started = clock.now
+        /// Says how long the step took, then what comes next (each takes a while at scale).
+        func step(_ next: String?) {
+            let elapsed = (clock.now - started).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            Self.say(String(format: "  done in %.1f s", seconds) + (next.map { "; \($0)…" } ?? ""))
+            started = clock.now
+        }
+        Self.say("checking: every accepted event journaled exactly once…")
         let counts = try ProjectorStore(readOnlyPath: storePath).journalIdCounts()
         outcome.journaled = counts.values.reduce(0, +)
         outcome.doubled = counts.values.reduce(0) { $0 + max(0, $1 - 1) }
@@ -305,6 +315,7 @@ final class ChaosRun: @unchecked Sendable {
         }
         let upcaster = try AreaOfficesOption.upcaster(stack.areaOffices.path)
         for source in [RebuildSource.journal, .kafka(bootstrapServers: stack.bootstrap)] {
+            step("rebuilding the view from \(source.name == "kafka" ? "Kafka" : "the journal") to compare")
             let rebuilt = try await Rebuild.run(livePath: storePath, from: source, upcaster: upcaster, compare: true,
                                                 outputPath: storePath + ".chaos-\(source.name).sqlite")
             let differences = rebuilt.comparison?.differences ?? []
@@ -318,6 +329,7 @@ final class ChaosRun: @unchecked Sendable {
         }
         var projectorKeys: KeyRegistry?
         if case .success(let keys) = RegistryFile.read(storePath + ".projector-key.pub.json") { projectorKeys = keys }
+        step("auditing the journal as accord audit verify does")
         let audit = try JournalAudit.verify(storePath: storePath, registry: registry, projectorKeys: projectorKeys,
                                             upcaster: upcaster)
         if !audit.isIntact || !audit.isComplete || !audit.sequenceGaps.isEmpty {
@@ -325,5 +337,6 @@ final class ChaosRun: @unchecked Sendable {
                 + audit.sequenceGaps.count
             outcome.problems += audit.text.split(separator: "\n").map { "audit: \($0)" }
         }
+        step(nil)
     }
 }

@@ -2,6 +2,7 @@ import AccordAudit
 import AccordEvents
 import AccordIntegrity
 import AccordStore
+import AccordTestSupport
 import Foundation
 import Testing
 
@@ -24,6 +25,40 @@ struct VerifyTests {
         #expect(summary.sequenceGaps.first?.source == fixture.gapSource)
         #expect(summary.sequenceGaps.first?.missing == 1)
         #expect(summary.text.contains("journal intact: 59 entries"))
+    }
+
+    @Test("each source's standing is reported: verified and provisional events, and its last signed checkpoint")
+    func sourceStandings() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        let summary = try fixture.verify()
+        #expect(summary.sources.count == Set(summary.sources.map(\.source)).count && summary.sources.count >= 3)
+        #expect(summary.sources.reduce(0) { $0 + $1.verified } == 59)
+        #expect(summary.sources.allSatisfy { $0.provisional == 0 && $0.lastCheckpoint != nil }, "\(summary.text)")
+        #expect(summary.text.contains("sources (provisional: not yet under a signed checkpoint of their chain):"))
+        #expect(summary.text.contains("0 provisional; last signed checkpoint "), "\(summary.text)")
+    }
+
+    @Test("an event in the view from a source with no registered key is named, provisional under its source, and the store is not intact")
+    func unregisteredSourceInView() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        var writer = try ViewStoreWriter(store: try ProjectorStore(path: fixture.path))
+        var event = EventSamples.event(.riskReassessed, subject: "X100001", sequence: 1,
+                                       time: try #require(t0.adding(seconds: 86_400 * 200)))
+        event.source = try #require(EventSource(urn: "urn:accord:probation:rogue-office"))
+        var batch = StoreBatch()
+        batch.entries = [try StoreFixtures.pending(event, recordedAt: event.time, offset: 9_999)]
+        _ = try writer.commit(batch)
+        let summary = try fixture.verify()
+        #expect(summary.fault == nil && !summary.isIntact, "\(summary.text)")
+        #expect(summary.untrusted.map(\.reason) == [.unregisteredSource])
+        #expect(summary.untrusted.first?.eventId == event.idString && summary.untrusted.first?.position == 60)
+        #expect(summary.text.hasPrefix("journal NOT intact: the view applies 1 event(s) not on a signed chain"), "\(summary.text)")
+        #expect(summary.text.contains("unregistered-source: journal position 60, event \(event.idString)"), "\(summary.text)")
+        let rogue = try #require(summary.sources.first { $0.source == event.source.urn })
+        #expect(rogue.provisional == 1 && rogue.verified == 0 && rogue.lastCheckpoint == nil && rogue.provisionalIds == [event.idString])
+        #expect(!summary.outcome.passed)
     }
 
     @Test("a stored payload changed after the fact is caught at its entry")

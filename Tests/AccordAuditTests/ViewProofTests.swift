@@ -5,6 +5,7 @@ import AccordProjection
 import AccordStore
 import AccordTestSupport
 import Foundation
+import GRDB
 import Testing
 
 @Suite("accord audit prove / verify-proof: one record against the signed view root")
@@ -32,6 +33,34 @@ struct ViewProofTests {
         let unkeyed = document.verify(projectorKeys: nil)
         #expect(unkeyed.holds && !unkeyed.signatureChecked)
         #expect(unkeyed.text.contains("NOT checked"))
+    }
+
+    @Test("a proof of a record resting on an event not yet under its source's signed checkpoint says so, and keeps saying so in its JSON form")
+    func provisionalEventsAreNamed() throws {
+        let fixture = try VerifyFixture.make()
+        defer { fixture.remove() }
+        let subject = try firstCase(fixture)
+        guard case .caseId(let caseId) = subject else { return }
+        let clean = try ViewProofDocument.make(storePath: fixture.path, subject: subject)
+        #expect(clean.provisionalEvents.isEmpty)
+        #expect(!clean.verify(projectorKeys: fixture.projectorKeys).text.contains("provisional"))
+        // One of the case's events loses its verification, as if its chain's checkpoint had not come yet.
+        let queue = try DatabaseQueue(path: fixture.path)
+        let marked = try queue.write { db -> Int64? in
+            let position = try Int64.fetchOne(db, sql: "SELECT position FROM journal WHERE subject = ? ORDER BY position LIMIT 1",
+                                              arguments: [caseId])
+            try db.execute(sql: """
+                INSERT INTO journal_unverified (topic_id, partition, "offset", position)
+                SELECT topic_id, partition, "offset", position FROM journal WHERE position = ?
+                """, arguments: [position])
+            return position
+        }
+        let document = try ViewProofDocument.make(storePath: fixture.path, subject: subject)
+        #expect(document.provisionalEvents.map(\.position) == [try #require(marked)])
+        let text = document.verify(projectorKeys: fixture.projectorKeys).text
+        #expect(text.contains("rests on 1 provisional event"), "\(text)")
+        #expect(text.contains(try #require(document.provisionalEvents.first).eventId), "\(text)")
+        #expect(try ViewProofDocument(jsonBytes: try document.jsonBytes()) == document)
     }
 
     @Test("an altered record, path, root or signature does not hold, and says which step failed")
@@ -109,7 +138,17 @@ struct ViewProofTests {
 
         #expect(try runAccord(accord, ["audit", "prove", "--store", fixture.path]).status == 2)
         #expect(try runAccord(accord, ["audit", "prove", "--store", fixture.path, "--subject", "nonsense"]).status == 2)
-        #expect(try runAccord(accord, ["audit", "verify-proof", out + ".nope"]).status == 2)
+        #expect(try runAccord(accord, ["audit", "verify-proof", out + ".nope", "--unsigned"]).status == 2)
+
+        // Without the projector's key the check fails closed; --unsigned checks the hashes and says so first.
+        let unkeyed = try runAccord(accord, ["audit", "verify-proof", out])
+        #expect(unkeyed.status == 2 && unkeyed.output.contains("--projector-key-pub"), "\(unkeyed.output)")
+        let unsignedTampered = try runAccord(accord, ["audit", "verify-proof", out, "--unsigned"])
+        #expect(unsignedTampered.status == 1, "\(unsignedTampered.output)")
+        _ = try runAccord(accord, ["audit", "prove", "--store", fixture.path, "--case", caseId, "--out", out])
+        let unsigned = try runAccord(accord, ["audit", "verify-proof", out, "--unsigned"])
+        #expect(unsigned.status == 0, "\(unsigned.output)")
+        #expect(unsigned.output.hasPrefix("UNSIGNED CHECK:") && unsigned.output.contains("NOT checked"), "\(unsigned.output)")
         let missing = try runAccord(accord, ["audit", "prove", "--store", fixture.path, "--case", "X999999"])
         #expect(missing.status == 1, "\(missing.output)")
         #expect(missing.output.contains("no record in the view"))

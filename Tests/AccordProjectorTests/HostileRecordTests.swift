@@ -100,6 +100,26 @@ struct HostileRecordTests {
         let interventions = ChainID(source: target.source.urn, topic: AccordTopic.interventionsDeliveryEvents.name, partition: 0)
         records.append(SignedFeed.record(try codec.encodeBinary(misplaced), chain: interventions))
 
+        // (e) A genuine record of the chain produced again, byte for byte: a replayed head.
+        let earlier = try #require(try events[..<30].lastIndex { try feed.chain(of: $0) == chain })
+        records.append(records[earlier])
+
+        // (f) The same genuine record with its value's bytes changed and its headers kept: its
+        // event hash no longer matches what the chain signed, and its id is already journaled.
+        var tampered = records[earlier]
+        tampered.value = Array("{ ".utf8) + tampered.value.dropFirst()
+
+        // (g) A record linked to the genuine head by a forger, whose data fails the schema.
+        var invalidWriter = try #require(feed.writers[chain])
+        var invalid = target
+        invalid.id = UUID()
+        invalid.prevHash = invalidWriter.nextPrevHash
+        var invalidMessage = try codec.encodeBinary(invalid)
+        invalidMessage.value = Array(#"{"caseId": 42}"#.utf8)
+        try invalidWriter.append(try EventHashing.hash(headers: invalidMessage.headers, value: invalidMessage.value))
+        records.append(tampered)
+        records.append(SignedFeed.record(invalidMessage, chain: chain))
+
         for event in events[30...] { records.append(try feed.seal(event)) }
         records.append(contentsOf: try feed.checkpoints())
         try Kcat.produce(records, to: cluster.bootstrapServers)
@@ -112,14 +132,21 @@ struct HostileRecordTests {
         #expect(snapshot.verified == events.count && snapshot.retracted == 1 && snapshot.provisional == 0, "\(snapshot)")
         let live = try ProjectorStore(path: store)
         let reasons = try live.deadLetters().map(\.reason)
-        #expect(reasons.count == 4, "\(reasons)")
+        #expect(reasons.count == 7, "\(reasons)")
         #expect(reasons.contains { $0.hasPrefix("unknown-source:") && $0.contains(rogueSource.urn) }, "\(reasons)")
         #expect(reasons.contains { $0.contains("partitionkey") }, "\(reasons)")
         #expect(reasons.contains { $0.hasPrefix("orphaned:") && $0.contains("position") }, "\(reasons)")
         #expect(reasons.contains { $0.contains("ce_source") && !$0.hasPrefix("unchained") }, "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("replayed") }, "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("data") || $0.contains("caseId") }, "\(reasons)")
         #expect(try live.retractions().map(\.eventId) == [forged.idString])
+        #expect(try live.shadowedCount() == 0, "the tampered copy is not kept aside once its chain is settled")
         #expect(try live.chainStates().allSatisfy { $0.chain.source != rogueSource.urn }, "the unregistered source has no chain")
         try ProjectorIntegrityTests.expectSameViewAsGenuineOnly(store: store, reference: reference, genuine: events)
+        if let audit = try ProjectorIntegrityTests.auditVerify(store: store, registry: feed.registry) {
+            #expect(audit.status == 0, "\(audit.output)")
+            #expect(audit.output.contains("events: \(events.count) verified, 0 provisional, 1 retracted"), "\(audit.output)")
+        }
         let test = "HostileRecordTests (kcat)"
         func refusal(_ matches: (String) -> Bool) -> String {
             reasons.first(where: matches).map { "dead-lettered: \($0.prefix(110))" } ?? "NOT dead-lettered"
@@ -134,5 +161,11 @@ struct HostileRecordTests {
                               outcome: "\(refusal { $0.contains("partitionkey") }); takes no place in a chain", test: test)
         ReliabilityLog.record("record claiming another agency's source, without chain headers", times: 1,
                               outcome: refusal { $0.contains("ce_source") && !$0.hasPrefix("unchained") }, test: test)
+        ReliabilityLog.record("genuine record produced again (replayed head)", times: 1,
+                              outcome: "\(refusal { $0.hasPrefix("replayed") }); applied once", test: test)
+        ReliabilityLog.record("genuine record with its value's bytes changed, headers kept", times: 1,
+                              outcome: "not applied; view equal to a store that never saw it; audit verify exit 0", test: test)
+        ReliabilityLog.record("record linked to the genuine head with data failing the schema", times: 1,
+                              outcome: "\(refusal { $0.hasPrefix("data") || $0.contains("caseId") }); the next genuine event applies", test: test)
     }
 }

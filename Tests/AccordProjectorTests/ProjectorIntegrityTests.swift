@@ -7,6 +7,7 @@ import AccordProjector
 import AccordReliabilityLog
 import AccordStore
 import Foundation
+import GRDB
 import Logging
 import Testing
 
@@ -324,7 +325,17 @@ struct ProjectorIntegrityTests {
         }
         #expect(try live.shadowedCount() == 0, "nothing is left kept aside")
         switch forgedId {
-        case .own: break
+        case .own:
+            // Had the projector not retracted the orphan (and no journal checkpoint caught the
+            // replay), the audit still names it from the signed chain itself.
+            let queue = try DatabaseQueue(path: store)
+            try await queue.write { db in
+                try db.execute(sql: "DELETE FROM journal_retracted; UPDATE journal SET retracted = NULL; DELETE FROM journal_checkpoints")
+            }
+            if let audit = try Self.auditVerify(store: store, registry: feed.registry) {
+                #expect(audit.status == 1, "\(audit.output)")
+                #expect(audit.output.contains("orphaned: journal position") && audit.output.contains(forged.idString), "\(audit.output)")
+            }
         case .genuineIdBefore:
             ReliabilityLog.record("forged record taking the id of the genuine event it displaces, read first", times: 1,
                                   outcome: "retracted: \(snapshot.retracted); the genuine event kept aside, then applied; "
