@@ -59,6 +59,24 @@ public struct RebuildResult: Sendable {
     public var comparison: RebuildComparison?
     /// Why the rebuilt store must not replace the live one (empty: it may).
     public var swapBlockers: [String]
+    /// From Kafka: the start of each partition the broker no longer holds (its retention dropped
+    /// it), where the live store had read records.
+    public var unheld: [UnheldRange] = []
+}
+
+/// The first offsets of a partition that the broker no longer holds.
+public struct UnheldRange: Sendable, Equatable, CustomStringConvertible {
+    /// The topic.
+    public var topic: String
+    /// The partition.
+    public var partition: Int32
+    /// The first offset the broker still holds (every offset before it is gone).
+    public var until: Int64
+
+    /// `topic/partition offsets 0…until-1 (until records)`.
+    public var description: String {
+        "\(topic)/\(partition) offsets 0…\(until - 1) (\(until) record\(until == 1 ? "" : "s"))"
+    }
 }
 
 /// Rebuilds the whole view from scratch into a new store file beside the live one, compares it
@@ -96,6 +114,17 @@ public enum Rebuild {
             built = try await fromKafka(bootstrapServers: servers, properties: properties, timeout: timeout, rules: rules,
                                         upcaster: upcaster, output: output, estimate: liveJournal.count, logger: logger, progress: progress)
         }
+        var unheld: [UnheldRange] = []
+        if source != .journal {
+            // The partition's first record read is where the broker's log now starts; a partition the
+            // live store read records from and the rebuild read none from holds none of them.
+            for offset in try reader.offsets() where offset.nextOffset > 0 {
+                let partition = TopicPartition(topic: offset.topic, partition: offset.partition)
+                let start = built.firstOffsets[partition] ?? offset.nextOffset
+                if start > 0 { unheld.append(UnheldRange(topic: offset.topic, partition: offset.partition, until: start)) }
+            }
+            unheld.sort { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+        }
         var blockers: [String] = []
         if !built.refused.isEmpty, source == .journal {
             blockers.append("\(built.refused.count) live journal entries did not decode and would be lost")
@@ -111,7 +140,7 @@ public enum Rebuild {
         }
         var comparison: RebuildComparison?
         if compare || source != .journal {
-            let made = try RebuildComparison.make(live: reader, rebuilt: rebuilt, source: source, rules: rules)
+            let made = try RebuildComparison.make(live: reader, rebuilt: rebuilt, source: source, rules: rules, unheld: unheld)
             if source != .journal, made.missingFromRebuild > 0 {
                 blockers.append("\(made.missingFromRebuild) events of the live journal are not in Kafka any more")
             }
@@ -122,7 +151,7 @@ public enum Rebuild {
             livePath: livePath, outputPath: output, source: source, recordsRead: built.recordsRead,
             eventsApplied: built.applied, duplicates: built.duplicates, refused: built.refused,
             latestEventTime: built.latest, viewDigest: built.digest.hex, caseRows: counts.0, contractRows: counts.1,
-            liveLastPosition: liveJournal.lastPosition, comparison: comparison, swapBlockers: blockers)
+            liveLastPosition: liveJournal.lastPosition, comparison: comparison, swapBlockers: blockers, unheld: unheld)
     }
 
     /// Replaces the live store file with the rebuilt one by an atomic rename, keeping the old
@@ -174,6 +203,8 @@ public enum Rebuild {
         var duplicates = 0
         var refused: [String] = []
         var digest: Hash256 = .zero
+        /// From Kafka: the first offset read in each partition.
+        var firstOffsets: [TopicPartition: Int64] = [:]
     }
 
     /// Journals and applies events into the new store, a batch per transaction.
@@ -265,6 +296,7 @@ public enum Rebuild {
         var deadLetters: [DeadLetterEntry] = []
         var refused: [String] = []
         var next: [TopicPartition: Int64] = [:]
+        var first: [TopicPartition: Int64] = [:]
         var read = 0
         let check = RecordCheck()
         progress(AuditProgress(done: 0, total: estimate))
@@ -284,6 +316,7 @@ public enum Rebuild {
                     for record in records {
                         read += 1
                         next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
+                        first[record.topicPartition] = min(first[record.topicPartition] ?? record.offset, record.offset)
                         let message = record.binaryMessage
                         // Agency checkpoints travel on the agency topics; they are integrity records, not events.
                         if ChainCheckpoint.isCheckpointRecord(message) { continue }
@@ -322,6 +355,7 @@ public enum Rebuild {
         var built = try writer.finish(offsets: offsets, deadLetters: deadLetters)
         built.recordsRead = read
         built.refused = refused
+        built.firstOffsets = first
         return built
     }
 }

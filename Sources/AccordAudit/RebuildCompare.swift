@@ -24,6 +24,9 @@ public struct RebuildDifference: Sendable, Codable, Equatable, CustomStringConve
         case differentRow = "different-row"
         /// An event of the live journal that the rebuild did not find.
         case journalMissing = "journal-missing"
+        /// An event of the live journal at an offset the broker no longer holds (retention), so a
+        /// rebuild from Kafka cannot find it.
+        case pastRetention = "past-retention"
         /// An event the rebuild found that the live journal does not have.
         case journalExtra = "journal-extra"
         /// An event whose record differs between the live journal and the rebuild.
@@ -63,7 +66,7 @@ public struct RebuildComparison: Sendable {
     public var passed: Bool { differences.isEmpty }
 
     static func make(live: StoreAuditReader, rebuilt: StoreAuditReader, source: RebuildSource,
-                     rules: ProjectionRules) throws -> RebuildComparison {
+                     rules: ProjectionRules, unheld: [UnheldRange] = []) throws -> RebuildComparison {
         var differences: [RebuildDifference] = []
         // The live projector computes its leaves lazily (at its next digest); compare the view
         // as it is, not as it was at that projector's last digest.
@@ -114,11 +117,25 @@ public struct RebuildComparison: Sendable {
         let liveEvents = try live.store.journalEventHashes()
         let builtEvents = try rebuilt.store.journalEventHashes()
         var missing = 0
+        // Live events at offsets the broker dropped are named as such, not as lost.
+        var gone: [String: String] = [:]
+        if !unheld.isEmpty {
+            let until = Dictionary(unheld.map { ("\($0.topic)/\($0.partition)", $0.until) }, uniquingKeysWith: max)
+            try live.store.forEachJournalEntry { entry in
+                guard entry.isInView(), let limit = until["\(entry.topic)/\(entry.partition)"], entry.offset < limit else { return }
+                gone[entry.eventId.lowercased()] = "\(entry.topic)/\(entry.partition)@\(entry.offset)"
+            }
+        }
         for (id, hash) in liveEvents.sorted(by: { $0.key < $1.key }) {
             let text = id
             guard let other = builtEvents[id] else {
                 missing += 1
-                differences.append(RebuildDifference(kind: .journalMissing, id: text, detail: "not found by the rebuild from the \(source.name)"))
+                if let place = gone[id.lowercased()] {
+                    differences.append(RebuildDifference(kind: .pastRetention, id: text,
+                                                         detail: "at \(place), which the broker no longer holds"))
+                } else {
+                    differences.append(RebuildDifference(kind: .journalMissing, id: text, detail: "not found by the rebuild from the \(source.name)"))
+                }
                 continue
             }
             if other != hash {

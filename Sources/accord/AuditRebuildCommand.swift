@@ -107,6 +107,12 @@ struct AuditRebuildCommand: AsyncParsableCommand {
             bar?.finish(note: "failed")
             fail("\(error)")
         }
+        if !result.unheld.isEmpty {
+            let records = result.unheld.reduce(Int64(0)) { $0 + $1.until }
+            print("the broker no longer holds \(records) record(s) the live store read, in \(result.unheld.count) partition(s) "
+                  + "(retention); events there cannot be rebuilt from Kafka and are listed as past-retention:")
+            print(result.unheld.map { "  \($0)" }.joined(separator: "\n"))
+        }
         print(Self.summary(result))
         var failed = false
         if let comparison = result.comparison {

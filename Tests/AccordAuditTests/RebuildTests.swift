@@ -103,36 +103,53 @@ struct RebuildTests {
         return event
     }
 
+    /// The audit scenario published to a new embedded cluster (2 partitions per agency topic),
+    /// and a live store written from consuming it as the projector would.
+    private struct KafkaFixture {
+        let logger: Logger
+        let cluster: EmbeddedKafkaCluster
+        let producer: KafkaProducer
+        let records: [ConsumerRecord]
+        let directory: String
+        let store: String
+
+        init(_ name: String) async throws {
+            var logger = Logger(label: "audit-rebuild-tests")
+            logger.logLevel = .error
+            self.logger = logger
+            cluster = try EmbeddedKafkaCluster(logger: logger)
+            for topic in AccordTopic.all where topic.owner != nil {
+                try cluster.createTopic(TopicSpec(name: topic.name, partitions: 2))
+            }
+            producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)
+            let publisher = EventPublisher(producer: producer)
+            for item in AuditScenario.events {
+                _ = try await publisher.publish(item.event)
+            }
+            var assignment: [TopicPartition: StartOffset] = [:]
+            for topic in AccordTopic.all where topic.owner != nil {
+                for partition in Int32(0)..<2 { assignment[TopicPartition(topic: topic.name, partition: partition)] = .beginning }
+            }
+            let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)
+            try await consumer.assign(assignment, stopAtEnd: true)
+            var records: [ConsumerRecord] = []
+            for try await record in consumer.records { records.append(record) }
+            await consumer.close()
+            self.records = records
+            directory = try temporaryDirectory(name)
+            store = directory + "/live.sqlite"
+            try projectorLikeStore(path: store, records: records)
+        }
+    }
+
     @Test("rebuild from Kafka (embedded broker) equals rebuild from the journal", .timeLimit(.minutes(2)))
     func kafkaEqualsJournal() async throws {
-        var logger = Logger(label: "audit-rebuild-tests")
-        logger.logLevel = .error
-        let cluster = try EmbeddedKafkaCluster(logger: logger)
+        let fixture = try await KafkaFixture("kafka")
+        let (cluster, logger, directory, store) = (fixture.cluster, fixture.logger, fixture.directory, fixture.store)
         defer { cluster.shutdown() }
-        for topic in AccordTopic.all where topic.owner != nil {
-            try cluster.createTopic(TopicSpec(name: topic.name, partitions: 2))
-        }
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)
-        let publisher = EventPublisher(producer: producer)
-        for item in AuditScenario.events {
-            _ = try await publisher.publish(item.event)
-        }
-        _ = await producer.shutdown(timeout: .seconds(5))
-
+        _ = await fixture.producer.shutdown(timeout: .seconds(5))
         // The live store: what a projector consuming those topics journals.
-        var assignment: [TopicPartition: StartOffset] = [:]
-        for topic in AccordTopic.all where topic.owner != nil {
-            for partition in Int32(0)..<2 { assignment[TopicPartition(topic: topic.name, partition: partition)] = .beginning }
-        }
-        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)
-        try await consumer.assign(assignment, stopAtEnd: true)
-        var records: [ConsumerRecord] = []
-        for try await record in consumer.records { records.append(record) }
-        await consumer.close()
-        #expect(records.count == AuditScenario.events.count)
-        let directory = try temporaryDirectory("kafka")
-        let store = directory + "/live.sqlite"
-        try projectorLikeStore(path: store, records: records)
+        #expect(fixture.records.count == AuditScenario.events.count)
 
         let fromKafka = try await Rebuild.run(livePath: store, from: .kafka(bootstrapServers: cluster.bootstrapServers),
                                               compare: true, outputPath: directory + "/kafka.sqlite", logger: logger)
@@ -160,5 +177,36 @@ struct RebuildTests {
         #expect(missing.comparison?.differences.contains { $0.kind == .viewDigest } == true)
         #expect(!missing.swapBlockers.isEmpty)
         #expect(throws: AuditError.self) { _ = try Rebuild.swap(missing) }
+    }
+
+    @Test("rebuild from Kafka says first which records the broker no longer holds, and names their events past-retention instead of lost",
+          .timeLimit(.minutes(2)))
+    func kafkaPastRetention() async throws {
+        let fixture = try await KafkaFixture("retention")
+        let (cluster, logger, directory, store, records, producer) =
+            (fixture.cluster, fixture.logger, fixture.directory, fixture.store, fixture.records, fixture.producer)
+        defer { cluster.shutdown() }
+
+        // The mock broker keeps about 5 MB per partition: 8 MB of other records push the
+        // partition's first events out, as retention would.
+        let partition = try #require(records.first { $0.topic == AccordTopic.probationCaseEvents.name }?.topicPartition)
+        let dropped = records.filter { $0.topicPartition == partition }
+        let filler = [UInt8](repeating: UInt8(ascii: "x"), count: 100_000)
+        for _ in 0..<80 {
+            _ = try await producer.send(ProducerRecord(topic: partition.topic, key: nil, value: filler, partition: partition.partition))
+        }
+        _ = await producer.shutdown(timeout: .seconds(5))
+
+        let result = try await Rebuild.run(livePath: store, from: .kafka(bootstrapServers: cluster.bootstrapServers),
+                                           compare: true, outputPath: directory + "/kafka.sqlite", logger: logger)
+        let unheld = try #require(result.unheld.first, "the broker dropped the start of \(partition)")
+        #expect(result.unheld.count == 1 && unheld.topic == partition.topic && unheld.partition == partition.partition)
+        #expect(unheld.until > (dropped.map(\.offset).max() ?? 0), "every event of the partition is gone: \(unheld)")
+        let differences = try #require(result.comparison?.differences)
+        let past = Set(differences.filter { $0.kind == .pastRetention }.map(\.id))
+        let droppedIds = try Set(dropped.map { try #require($0.header("ce_id")?.stringValue).lowercased() })
+        #expect(past == droppedIds, "\(differences.prefix(10))")
+        #expect(!differences.contains { $0.kind == .journalMissing }, "nothing is reported lost that retention dropped")
+        #expect(!result.swapBlockers.isEmpty, "a rebuild missing those events must not replace the live store")
     }
 }
