@@ -29,8 +29,7 @@ public enum HTTPCall {
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                                                 + timeout.components.attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         do {
             let response = try await client.execute(request, deadline: deadline)
             let bytes = try await response.body.collect(upTo: maxBodyBytes)
